@@ -1,0 +1,3 @@
+from lr_desktop.cli.main import main
+
+raise SystemExit(main())

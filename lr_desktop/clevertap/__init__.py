@@ -1,0 +1,1 @@
+"""Everything about talking to CleverTap: regions, config, secrets, payloads, client."""

@@ -1,0 +1,99 @@
+"""Secrets in the OS keyring, and nowhere else.
+
+Never falls back to plaintext. Names the backend that holds the secrets, and says
+what to install when there is none. A locked or failing keyring is reported as
+such, never as a wrong password.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+SERVICE = "lr-desktop"
+
+INSTALL_HINT = (
+    "No system keyring is available, so secrets cannot be stored safely and nothing was saved. "
+    "On Linux install and unlock a Secret Service provider (e.g. `sudo apt install gnome-keyring` "
+    "or KWallet) and log in to a desktop session; macOS Keychain and Windows Credential Locker "
+    "work out of the box."
+)
+
+
+class KeyringUnavailable(RuntimeError):
+    """There is no usable keyring backend."""
+
+
+class KeyringFailure(RuntimeError):
+    """The keyring exists but refused or failed (locked, dismissed prompt, D-Bus error)."""
+
+
+_lock = threading.Lock()
+
+
+def _backend() -> keyring.backend.KeyringBackend:
+    kr = keyring.get_keyring()
+    name = type(kr).__module__ + "." + type(kr).__name__
+    if name.startswith("keyring.backends.fail") or name.endswith("null.Keyring"):
+        raise KeyringUnavailable(INSTALL_HINT)
+    if name.startswith("keyring.backends.chainer") and not getattr(kr, "backends", None):
+        raise KeyringUnavailable(INSTALL_HINT)
+    return kr
+
+
+def backend_name() -> str:
+    """Human name of the keyring holding the secrets (e.g. 'SecretService Keyring')."""
+    kr = _backend()
+    return getattr(kr, "name", type(kr).__name__)
+
+
+def _call(fn, *args):  # type: ignore[no-untyped-def]
+    kr = _backend()
+    try:
+        with _lock:
+            return fn(kr, *args)
+    except keyring.errors.NoKeyringError as exc:
+        raise KeyringUnavailable(INSTALL_HINT) from exc
+    except keyring.errors.KeyringLocked as exc:
+        raise KeyringFailure(
+            f"The keyring ({backend_name()}) is locked. Unlock it (log in to your desktop "
+            "session or open your keyring manager) and try again."
+        ) from exc
+    except keyring.errors.PasswordDeleteError:
+        return None
+    except (keyring.errors.KeyringError, OSError) as exc:
+        raise KeyringFailure(
+            f"The keyring ({getattr(kr, 'name', type(kr).__name__)}) failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    except Exception as exc:  # D-Bus / secretstorage errors come in many types
+        raise KeyringFailure(
+            f"The keyring ({getattr(kr, 'name', type(kr).__name__)}) failed: {type(exc).__name__}"
+        ) from exc
+
+
+def get_secret(key: str) -> str | None:
+    return _call(lambda kr, k: kr.get_password(SERVICE, k), key)
+
+
+def set_secret(key: str, value: str) -> None:
+    _call(lambda kr, k, v: kr.set_password(SERVICE, k, v), key, value)
+
+
+def delete_secret(key: str) -> None:
+    try:
+        _call(lambda kr, k: kr.delete_password(SERVICE, k), key)
+    except KeyringFailure:
+        if get_secret(key) is not None:
+            raise
+
+
+# Key names inside the service, per CleverTap project so switching projects keeps both.
+def clevertap_key(project_id: str, what: str) -> str:
+    assert what in ("project_token", "passcode")
+    return f"clevertap/{project_id.strip()}/{what}"
+
+
+LINKRUNNER_API_KEY = "linkrunner/api_key"

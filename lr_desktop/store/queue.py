@@ -1,0 +1,154 @@
+"""Putting attributed users into the queue, idempotently.
+
+Rules:
+- a user seen for the first time is queued (or waits when it has no CleverTap ID);
+- an identical re-import changes nothing;
+- a change of any event-shaping field (model.EVENT_FIELDS) makes the event due again,
+  and changing it back to what CleverTap already has makes it delivered again;
+- a missing CleverTap ID never erases a known one; one arriving for a waiting user
+  queues its event.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from lr_desktop.model import ATTRIBUTION_COLUMNS, Attribution, Status, event_id, fingerprint
+
+_CHUNK = 500  # users per IN (...) lookup; well under SQLite's variable limit
+
+
+@dataclass
+class UpsertCounts:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        self.imported += other.imported
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+_COLS = ", ".join(ATTRIBUTION_COLUMNS)
+_INSERT = (
+    f"INSERT INTO installs ({_COLS}, fingerprint, event_id, source, imported_at, updated_at, status) "
+    f"VALUES ({', '.join('?' * len(ATTRIBUTION_COLUMNS))}, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE = (
+    "UPDATE installs SET "
+    + ", ".join(f"{c} = ?" for c in ATTRIBUTION_COLUMNS)
+    + ", source = ?, updated_at = ?, event_id = ?,"
+    " status = CASE WHEN fingerprint = ? THEN status"
+    "  WHEN ? IS NULL THEN 'waiting_id'"
+    "  WHEN delivered_fingerprint = ? THEN 'delivered'"
+    "  ELSE 'queued' END,"
+    " possibly_duplicated = CASE WHEN fingerprint = ? THEN possibly_duplicated ELSE 0 END,"
+    " fingerprint = ?"
+    " WHERE user_id = ?"
+)
+
+
+def _existing(conn: sqlite3.Connection, user_ids: Sequence[str]) -> dict[str, tuple]:
+    found: dict[str, tuple] = {}
+    for i in range(0, len(user_ids), _CHUNK):
+        part = user_ids[i : i + _CHUNK]
+        sql = f"SELECT {_COLS} FROM installs WHERE user_id IN ({', '.join('?' * len(part))})"
+        for row in conn.execute(sql, part):
+            found[row[0]] = row
+    return found
+
+
+def upsert_attributions(
+    conn: sqlite3.Connection,
+    items: Iterable[Attribution],
+    *,
+    source: str,
+    now: int | None = None,
+) -> UpsertCounts:
+    """Merge users into the queue. Call inside `transaction()`; later duplicates win."""
+    latest: dict[str, Attribution] = {}
+    for item in items:
+        latest[item.user_id] = item
+    if not latest:
+        return UpsertCounts()
+    now = int(time.time()) if now is None else now
+    existing = _existing(conn, list(latest))
+    counts = UpsertCounts()
+    inserts: list[tuple] = []
+    updates: list[tuple] = []
+    ct_index = ATTRIBUTION_COLUMNS.index("clevertap_id")
+    for uid, item in latest.items():
+        old = existing.get(uid)
+        if old is not None and item.clevertap_id is None and old[ct_index] is not None:
+            item = replace(item, clevertap_id=old[ct_index])
+        values = tuple(getattr(item, c) for c in ATTRIBUTION_COLUMNS)
+        fp = fingerprint(item)
+        eid = event_id(uid, fp)
+        if old is None:
+            status = Status.QUEUED if item.clevertap_id else Status.WAITING_ID
+            inserts.append((*values, fp, eid, source, now, now, str(status)))
+            counts.imported += 1
+        elif tuple(old) == values:
+            counts.unchanged += 1
+        else:
+            updates.append((*values, source, now, eid, fp, item.clevertap_id, fp, fp, fp, uid))
+            counts.updated += 1
+    if inserts:
+        conn.executemany(_INSERT, inserts)
+    if updates:
+        conn.executemany(_UPDATE, updates)
+    return counts
+
+
+@dataclass
+class MappingCounts:
+    matched: int = 0  # users whose CleverTap ID was set or changed
+    unchanged: int = 0  # users that already had this CleverTap ID
+    unknown: int = 0  # user ids not in the queue (kept nowhere; import them first)
+
+
+def assign_clevertap_ids(
+    conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]], *, source: str = "mapping"
+) -> MappingCounts:
+    """Set CleverTap IDs of known users (from a `user_id,clevertap_id` mapping). Call in a transaction."""
+    wanted = dict(pairs)
+    counts = MappingCounts()
+    existing = _existing(conn, list(wanted))
+    changed: list[Attribution] = []
+    for uid, ct_id in wanted.items():
+        old = existing.get(uid)
+        if old is None:
+            counts.unknown += 1
+            continue
+        current = Attribution(**dict(zip(ATTRIBUTION_COLUMNS, old, strict=True)))
+        if current.clevertap_id == ct_id:
+            counts.unchanged += 1
+        else:
+            changed.append(replace(current, clevertap_id=ct_id))
+            counts.matched += 1
+    upsert_attributions(conn, changed, source=source)
+    return counts
+
+
+def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Users per delivery state, plus totals the Overview and `status` show."""
+    counts = {str(s): 0 for s in Status}
+    for status, n in conn.execute("SELECT status, count(*) FROM installs GROUP BY status"):
+        counts[status] = n
+    row = conn.execute(
+        "SELECT count(*), "
+        " coalesce(sum(attribution_type = 'ORGANIC'), 0),"
+        " coalesce(sum(attribution_type = 'INORGANIC'), 0),"
+        " coalesce(sum(clevertap_id IS NULL), 0),"
+        " coalesce(sum(possibly_duplicated), 0)"
+        " FROM installs"
+    ).fetchone()
+    counts.update(
+        attributed=row[0], organic=row[1], inorganic=row[2], without_clevertap_id=row[3],
+        possibly_duplicated=row[4],
+    )
+    return counts

@@ -1,0 +1,130 @@
+"""Schema and migrations (PRAGMA user_version), built with sqlite-utils."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+from lr_desktop.model import ATTRIBUTION_COLUMNS
+
+# Columns the events table can sort or filter on; each gets an index.
+INDEXED_COLUMNS = (
+    "clevertap_id",
+    "attribution_type",
+    "ad_network",
+    "campaign_name",
+    "platform",
+    "installed_at",
+    "status",
+    "attempts",
+    "last_attempt_at",
+    "last_code",
+)
+
+_INT_COLUMNS = {"installed_at", "attributed_at", "store_click_at"}
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    cols: dict[str, type] = {c: (int if c in _INT_COLUMNS else str) for c in ATTRIBUTION_COLUMNS}
+    cols.update(
+        {
+            "fingerprint": str,  # digest of the event-shaping fields (model.fingerprint)
+            "event_id": str,  # stable id of this version of the event (lr_event_id)
+            "source": str,  # where the row came from: file name, "linkrunner-api", "mapping"
+            "imported_at": int,
+            "updated_at": int,
+            "status": str,
+            "attempts": int,
+            "last_attempt_at": int,
+            "last_http_status": int,
+            "last_code": int,
+            "last_error": str,
+            "delivered_at": int,
+            "delivered_fingerprint": str,
+            "delivered_mode": str,
+            "profile_fingerprint": str,  # fingerprint whose lr_* profile properties CleverTap has
+            "possibly_duplicated": int,  # was in a request in flight when a run died
+            "run_id": int,  # run that last put it in flight
+        }
+    )
+    db["installs"].create(
+        cols,
+        pk="user_id",
+        not_null={"attribution_type", "platform", "installed_at", "status"},
+        defaults={"attempts": 0, "possibly_duplicated": 0, "status": "queued"},
+    )
+    for col in INDEXED_COLUMNS:
+        db["installs"].create_index([col])
+    db["attempts"].create(
+        {
+            "id": int,
+            "user_id": str,
+            "run_id": int,
+            "at": float,  # epoch seconds
+            "mode": str,  # upload | attribution | precheck
+            "kind": str,  # event | profile
+            "http_status": int,
+            "code": int,
+            "message": str,
+            "outcome": str,  # delivered | rejected | retry | failed | stopped
+        },
+        pk="id",
+    )
+    db["attempts"].create_index(["user_id"])
+    db["runs"].create(
+        {
+            "id": int,
+            "kind": str,  # send | sync | import | pull
+            "mode": str,
+            "started_at": float,
+            "ended_at": float,
+            "state": str,  # running | finished | cancelled | stopped | interrupted
+            "total": int,
+            "delivered": int,
+            "rejected": int,
+            "failed": int,
+            "waiting": int,
+            "possibly_duplicated": int,
+            "profiles": int,
+            "error": str,
+            "detail": str,  # JSON
+        },
+        pk="id",
+    )
+    db["settings"].create({"key": str, "value": str}, pk="key")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(sqlite3.DatabaseError):
+    pass
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION, one committed step per version."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"database schema {version} is newer than this app understands ({SCHEMA_VERSION}); update the app"
+        )
+    if version == SCHEMA_VERSION:
+        return version
+    db = sqlite_utils.Database(conn)
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the lock.
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                conn.execute("COMMIT")
+                continue
+            MIGRATIONS[number - 1](db)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION

@@ -1,0 +1,73 @@
+"""What the sync engine reports: progress, summaries and errors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Operation(StrEnum):
+    SEND_PENDING = "send"  # what is due: the automatic send after new attributions
+    FULL_SYNC = "sync"  # "Sync with CleverTap": every user with a CleverTap ID
+
+
+@dataclass(frozen=True)
+class Progress:
+    operation: str
+    phase: str  # "events" | "profiles"
+    done: int  # events answered (delivered + rejected + failed) in this phase
+    total: int
+    delivered: int
+    rejected: int
+    failed: int
+    rate: float  # events per second so far
+    eta_seconds: float | None  # None until a rate is known
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total == 0 else min(1.0, self.done / self.total)
+
+
+@dataclass
+class SyncSummary:
+    run_id: int
+    operation: str
+    mode: str
+    total: int = 0  # events considered in this run
+    delivered: int = 0
+    rejected: int = 0
+    failed: int = 0
+    waiting_for_clevertap_id: int = 0  # users never sent: no CleverTap ID yet
+    possibly_duplicated: int = 0  # were in flight when an earlier run died; re-sent
+    profiles_upserted: int = 0
+    profiles_failed: int = 0
+    left_queued: int = 0  # not attempted (cancelled or stopped)
+    cancelled: bool = False
+    stopped_reason: str | None = None  # e.g. "credentials or region wrong"
+    elapsed_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.rejected or self.failed or self.stopped_reason)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class SyncError(Exception):
+    """A run that could not start or had to stop; the message says what to fix."""
+
+    exit_code = 2
+
+
+class ConfigurationProblem(SyncError):
+    pass
+
+
+class CredentialsRejected(SyncError):
+    """HTTP 401: CleverTap answers this both for bad credentials and the wrong region."""
+
+
+class SyncAlreadyRunning(SyncError):
+    exit_code = 3
