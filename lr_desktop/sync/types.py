@@ -44,6 +44,7 @@ class SyncSummary:
     left_queued: int = 0  # not attempted (cancelled or stopped)
     cancelled: bool = False
     stopped_reason: str | None = None  # e.g. "credentials or region wrong"
+    stopped_http_status: int | None = None
     elapsed_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -56,9 +57,16 @@ class SyncSummary:
 
 
 class SyncError(Exception):
-    """A run that could not start or had to stop; the message says what to fix."""
+    """A run that could not start or had to stop; the message says what to fix.
+
+    When the run had started, `summary` holds what it did before stopping.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, summary: SyncSummary | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class ConfigurationProblem(SyncError):
@@ -69,5 +77,9 @@ class CredentialsRejected(SyncError):
     """HTTP 401: CleverTap answers this both for bad credentials and the wrong region."""
 
 
+class RequestRefused(SyncError):
+    """HTTP 400/403: CleverTap refused the requests themselves (not single records)."""
+
+
 class SyncAlreadyRunning(SyncError):
-    exit_code = 3
+    pass

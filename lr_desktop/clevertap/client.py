@@ -1,0 +1,294 @@
+"""CleverTap HTTP client (async httpx): one request at a time, classified.
+
+Retries, backoff and state belong to the sync engine; this module only sends and
+says what the answer means. Nothing here logs or returns a credential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from lr_desktop import __version__
+from lr_desktop.clevertap.config import CleverTapConfig
+from lr_desktop.clevertap.payloads import redact_url
+from lr_desktop.clevertap.rules import RETRYABLE_RECORD_CODES
+
+
+class _RedactFilter(logging.Filter):
+    """httpx logs request URLs at INFO; attribution URLs carry credentials."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = redact_url(record.getMessage())
+            record.args = None
+        elif isinstance(record.msg, str):
+            record.msg = redact_url(record.msg)
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(_RedactFilter())
+
+
+class Verdict(StrEnum):
+    OK = "ok"  # 200: look at per-record failures
+    RETRY = "retry"  # 429, 5xx, network error, timeout
+    STOP = "stop"  # 400, 401, 403: never retried; the run stops, events stay queued
+
+
+CREDENTIALS_MESSAGE = (
+    "CleverTap answered 401: credentials or region wrong. Check the Project ID and "
+    "Passcode, and that the Region matches your CleverTap account (a wrong region answers 401 too)."
+)
+
+
+def stop_message(status: int, mode: str, body: str) -> str:
+    if status == 401:
+        return CREDENTIALS_MESSAGE
+    if status == 403:
+        return (
+            "CleverTap answered 403: this account is not allowed to use this API. "
+            "Check the account's API access, or switch the delivery mode."
+        )
+    if mode == "attribution":
+        return (
+            "CleverTap answered 400 to the attribution partner API: the partner name is "
+            "probably not whitelisted for your account. Ask CleverTap to whitelist it, or "
+            f"use the Upload Events API mode. ({body[:200]})"
+        )
+    return f"CleverTap refused the request (400): {body[:200]}"
+
+
+@dataclass
+class RecordFailure:
+    index: int  # 0-based position in the request
+    code: int | None
+    message: str
+
+    @property
+    def retryable(self) -> bool:
+        return self.code in RETRYABLE_RECORD_CODES
+
+
+@dataclass
+class Answer:
+    verdict: Verdict
+    http_status: int | None
+    message: str = ""
+    failures: list[RecordFailure] = field(default_factory=list)
+    processed: int | None = None
+    maybe_processed: bool = False  # the request may have reached CleverTap (read timeout, dropped answer)
+
+
+def _record_index(item: dict[str, Any], sent: list[dict[str, Any]], by_event: dict[str, int]) -> int | None:
+    """Map an `unprocessed` entry back to the request: by the echoed record's
+    lr_event_id first, then by the 1-based "record number" in the message."""
+    rec = item.get("record")
+    if isinstance(rec, str):
+        try:
+            rec = json.loads(rec)
+        except ValueError:
+            rec = None
+    if isinstance(rec, dict):
+        data = rec.get("evtData")
+        if isinstance(data, dict) and data.get("lr_event_id") in by_event:
+            return by_event[data["lr_event_id"]]
+        if rec.get("type") == "profile":
+            obj = rec.get("objectId")
+            for i, s in enumerate(sent):
+                if s.get("objectId") == obj and s.get("type") == "profile":
+                    return i
+    text = str(item.get("error", ""))
+    marker = text.rfind("record number")
+    if marker >= 0:
+        digits = "".join(ch for ch in text[marker:] if ch.isdigit())
+        if digits and 1 <= int(digits) <= len(sent):
+            return int(digits) - 1
+    return None
+
+
+def parse_upload_answer(status: int, body: bytes, sent: list[dict[str, Any]]) -> Answer:
+    text = body.decode("utf-8", "replace")
+    if status == 200:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return Answer(Verdict.RETRY, status, f"CleverTap sent an unreadable answer: {text[:120]!r}")
+        if not isinstance(doc, dict):
+            return Answer(Verdict.RETRY, status, "CleverTap sent an unexpected answer")
+        by_event = {
+            r["evtData"]["lr_event_id"]: i
+            for i, r in enumerate(sent)
+            if isinstance(r.get("evtData"), dict) and "lr_event_id" in r["evtData"]
+        }
+        failures: list[RecordFailure] = []
+        unmapped: list[str] = []
+        for item in doc.get("unprocessed") or []:  # read on EVERY 200, whatever `status` says
+            if not isinstance(item, dict):
+                continue
+            idx = _record_index(item, sent, by_event)
+            code = item.get("code")
+            code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+            msg = str(item.get("error") or "rejected by CleverTap")
+            if idx is None:
+                unmapped.append(msg)
+            else:
+                failures.append(RecordFailure(idx, code, msg))
+        if doc.get("status") == "fail" and not failures and not doc.get("processed"):
+            # A whole-request failure inside a 200: treat as refused, with CleverTap's words.
+            err = str(doc.get("error") or "CleverTap refused the request")
+            return Answer(Verdict.RETRY, status, err)
+        ans = Answer(Verdict.OK, status, "", failures, doc.get("processed"))
+        if unmapped:
+            ans.message = "; ".join(unmapped[:3])
+        return ans
+    if status in (400, 401, 403):
+        return Answer(Verdict.STOP, status, stop_message(status, "upload", text))
+    if status == 429:
+        return Answer(Verdict.RETRY, status, "CleverTap is busy (429 too many concurrent requests)")
+    if status >= 500:
+        return Answer(Verdict.RETRY, status, f"CleverTap server error {status}")
+    return Answer(Verdict.RETRY, status, f"Unexpected answer {status} from CleverTap")
+
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def network_failure(exc: BaseException) -> Answer:
+    """A retryable answer for a transport error; flags whether CleverTap may have processed it."""
+    return Answer(Verdict.RETRY, None, network_error_message(exc), maybe_processed=not isinstance(exc, _NOT_SENT))
+
+
+def network_error_message(exc: BaseException) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"No answer from CleverTap in time ({type(exc).__name__})"
+    detail = redact_url(str(exc))[:160]
+    return f"Network error talking to CleverTap: {type(exc).__name__}{': ' + detail if detail else ''}"
+
+
+class CleverTapClient:
+    """Thin async client for one configuration. Use `async with`."""
+
+    def __init__(self, cfg: CleverTapConfig, *, max_connections: int | None = None) -> None:
+        self.cfg = cfg
+        self._base = cfg.base_url
+        limits = httpx.Limits(
+            max_connections=max_connections or cfg.concurrency,
+            max_keepalive_connections=max_connections or cfg.concurrency,
+        )
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(cfg.timeout),
+            limits=limits,
+            headers={"User-Agent": f"lr-desktop/{__version__}"},
+            follow_redirects=False,
+            verify=True,  # never turned off; the loopback emulator is plain http
+        )
+        self._auth = {
+            "X-CleverTap-Account-Id": cfg.project_id,
+            "X-CleverTap-Passcode": cfg.secrets.passcode or "",
+        }
+
+    async def __aenter__(self) -> CleverTapClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def upload(self, records: list[dict[str, Any]], body: bytes | None = None) -> Answer:
+        """POST /1/upload with up to 1000 records."""
+        if body is None:
+            body = json.dumps({"d": records}, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            resp = await self._http.post(
+                f"{self._base}/1/upload",
+                content=body,
+                headers={**self._auth, "Content-Type": "application/json; charset=utf-8"},
+            )
+        except (httpx.HTTPError, OSError) as exc:
+            return network_failure(exc)
+        return parse_upload_answer(resp.status_code, resp.content, records)
+
+    async def attribution(self, params: dict[str, str]) -> Answer:
+        """One install through the attribution partner endpoint."""
+        url = f"{self._base}/attribution"
+        try:
+            if self.cfg.attribution_method.upper() == "POST":
+                resp = await self._http.post(url, params=params)
+            else:
+                resp = await self._http.get(url, params=params)
+        except (httpx.HTTPError, OSError) as exc:
+            return network_failure(exc)
+        status = resp.status_code
+        if 200 <= status < 300:
+            return Answer(Verdict.OK, status)
+        text = redact_url(resp.text)
+        if status in (400, 401, 403):
+            return Answer(Verdict.STOP, status, stop_message(status, "attribution", text))
+        if status == 429:
+            return Answer(Verdict.RETRY, status, "CleverTap is busy (429)")
+        return Answer(Verdict.RETRY, status, f"CleverTap server error {status}")
+
+    async def profile(self, object_id: str) -> tuple[int | None, dict[str, Any] | str]:
+        """GET /1/profile.json (read API): (HTTP status, parsed body or error text)."""
+        try:
+            resp = await self._http.get(
+                f"{self._base}/1/profile.json", params={"objectId": object_id}, headers=self._auth
+            )
+        except (httpx.HTTPError, OSError) as exc:
+            return None, network_error_message(exc)
+        try:
+            return resp.status_code, resp.json()
+        except ValueError:
+            return resp.status_code, resp.text[:200]
+
+
+@dataclass
+class ConnectionResult:
+    ok: bool
+    message: str
+    http_status: int | None = None
+
+
+def test_connection(cfg: CleverTapConfig) -> ConnectionResult:
+    """Check credentials and region without sending data (a profile read)."""
+    problems = [p for p in cfg.problems(need_secrets=False) if "Project ID" in p or "Region" in p]
+    if problems:
+        return ConnectionResult(False, " ".join(problems))
+    if not cfg.secrets.passcode:
+        return ConnectionResult(False, "CleverTap Project Passcode is missing.")
+
+    async def probe() -> tuple[int | None, Any]:
+        async with CleverTapClient(cfg, max_connections=1) as client:
+            return await client.profile("lr-desktop-connection-check")
+
+    status, body = asyncio.run(probe())
+    where = cfg.endpoint or cfg.base_url.removeprefix("https://")
+    if status is None:
+        return ConnectionResult(False, f"Could not reach CleverTap at {where}: {body}")
+    if status == 401:
+        return ConnectionResult(False, CREDENTIALS_MESSAGE, status)
+    if status == 403:
+        return ConnectionResult(False, stop_message(403, cfg.mode, ""), status)
+    if status == 429:
+        return ConnectionResult(False, "CleverTap is busy right now (429); try again shortly.", status)
+    if status >= 500:
+        return ConnectionResult(False, f"CleverTap had a server error ({status}); try again later.", status)
+    note = ""
+    if cfg.mode == "attribution":
+        note = (
+            " The Project Token and partner name are only checked when the first install is sent."
+        )
+    return ConnectionResult(True, f"Connected: CleverTap accepted the Project ID and Passcode at {where}.{note}", status)
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -1,0 +1,114 @@
+"""What CleverTap receives for a user: an Upload API event record, a profile record,
+or the attribution partner API's query. Also redaction of credential-bearing URLs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from lr_desktop.clevertap.config import CleverTapConfig
+from lr_desktop.model import ORGANIC
+
+# Columns of `installs` a payload needs (the engine selects exactly these).
+PAYLOAD_COLUMNS = (
+    "user_id",
+    "clevertap_id",
+    "attribution_type",
+    "platform",
+    "installed_at",
+    "ad_network",
+    "campaign_id",
+    "campaign_name",
+    "event_id",
+)
+
+Row = Mapping[str, Any]
+
+
+def is_organic(row: Row) -> bool:
+    return str(row["attribution_type"]).upper() == ORGANIC
+
+
+def event_name(row: Row, cfg: CleverTapConfig) -> str:
+    return cfg.organic_event if is_organic(row) else cfg.inorganic_event
+
+
+def utm_source(row: Row) -> str:
+    """The ad network in lower case, or `organic` (Linkrunner's own convention)."""
+    if is_organic(row):
+        return "organic"
+    network = row.get("ad_network")
+    return str(network).lower() if network else "unknown"
+
+
+def event_record(row: Row, cfg: CleverTapConfig) -> dict[str, Any]:
+    """One Upload Events API record for a user's install event."""
+    data: dict[str, Any] = {"utm_source": utm_source(row), "platform": row["platform"]}
+    if not is_organic(row) and row.get("campaign_name"):
+        data["utm_campaign"] = row["campaign_name"]
+    if row.get("campaign_id"):
+        data["campaign_id"] = row["campaign_id"]
+    if row.get("ad_network"):
+        data["ad_network"] = row["ad_network"]
+    data["user_id"] = row["user_id"]
+    data["lr_event_id"] = row["event_id"]
+    return {
+        "type": "event",
+        "objectId": row["clevertap_id"],
+        "evtName": event_name(row, cfg),
+        "ts": row["installed_at"],
+        "evtData": data,
+    }
+
+
+def profile_record(row: Row) -> dict[str, Any]:
+    """Idempotent upsert of the lr_* profile properties Linkrunner's other integrations set."""
+    data: dict[str, Any] = {"lr_install_type": "organic" if is_organic(row) else "inorganic"}
+    if row.get("ad_network"):
+        data["lr_ad_network"] = row["ad_network"]
+    if not is_organic(row) and row.get("campaign_name"):
+        data["lr_campaign"] = row["campaign_name"]
+    return {"type": "profile", "objectId": row["clevertap_id"], "profileData": data}
+
+
+def attribution_params(row: Row, cfg: CleverTapConfig) -> dict[str, str]:
+    """Query of the attribution partner endpoint, exactly Linkrunner's wire format.
+
+    Carries credentials: never log or show it unredacted (see `redact_url`).
+    """
+    params = {
+        "partner_name": cfg.partner_name,
+        "event_type": "organic_install" if is_organic(row) else "inorganic_install",
+        "timestamp": str(row["installed_at"]),
+        "utm_source": utm_source(row),
+    }
+    if not is_organic(row) and row.get("campaign_name"):
+        params["utm_campaign"] = str(row["campaign_name"])
+    params.update(
+        device_identifier=str(row["clevertap_id"]),
+        platform=str(row["platform"]),
+        account_id=cfg.project_id,
+        account_token=cfg.secrets.project_token or "",
+        account_passcode=cfg.secrets.passcode or "",
+    )
+    return params
+
+
+SECRET_PARAMS = ("account_token", "account_passcode")
+_SECRET_RE = re.compile(r"((?:account_token|account_passcode)=)[^&#\s\"']*", re.I)
+REDACTED = "[redacted]"
+
+
+def redact_url(text: str) -> str:
+    """Replace credential values in any text holding attribution URLs or queries."""
+    return _SECRET_RE.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def attribution_url(row: Row, cfg: CleverTapConfig, *, redacted: bool = True) -> str:
+    """The full attribution request URL (redacted unless asked otherwise)."""
+    params = attribution_params(row, cfg)
+    if redacted:
+        params.update({k: REDACTED for k in SECRET_PARAMS})
+    return f"{cfg.base_url}/attribution?{urlencode(params)}"

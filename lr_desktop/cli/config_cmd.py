@@ -1,0 +1,133 @@
+"""`lr-desktop config show|set|clear`. Secrets go to the OS keyring and are read from
+a prompt (or stdin when it is not a terminal), never from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from dataclasses import replace
+
+from lr_desktop import secrets
+from lr_desktop.clevertap.config import MODES, Secrets, clear_config, load_config, save_config
+from lr_desktop.clevertap.credentials import delete_secrets, load_secrets, save_secrets
+from lr_desktop.clevertap.regions import REGION_HOSTS, REGIONS
+from lr_desktop.cli.common import fail, open_db
+from lr_desktop.store import transaction
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="show, set or clear the CleverTap configuration")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="show the configuration (secrets masked)")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=show_cmd)
+    s = actions.add_parser(
+        "set",
+        help="change settings; --token/--passcode ask for the secret (prompt, or one line on stdin)",
+    )
+    s.add_argument("--project-id")
+    s.add_argument("--region", choices=REGIONS, type=str.upper)
+    s.add_argument("--mode", choices=MODES)
+    s.add_argument("--partner", dest="partner_name")
+    s.add_argument("--organic-event")
+    s.add_argument("--inorganic-event")
+    s.add_argument("--concurrency", type=int)
+    s.add_argument("--send-automatically", choices=("on", "off"))
+    s.add_argument("--token", action="store_true", help="ask for the Project Token")
+    s.add_argument("--passcode", action="store_true", help="ask for the Project Passcode")
+    s.set_defaults(func=set_cmd)
+    c = actions.add_parser("clear", help="forget the configuration and delete the stored secrets")
+    c.set_defaults(func=clear_cmd)
+
+
+def _read_secret(label: str) -> str:
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"{label}: ")
+    else:
+        value = sys.stdin.readline().rstrip("\r\n")
+    if not value.strip():
+        raise ValueError(f"{label} is empty; nothing was saved")
+    return value.strip()
+
+
+def _mask(value: str | None) -> str:
+    return "set (hidden)" if value else "not set"
+
+
+def show_cmd(args: argparse.Namespace) -> int:
+    conn = open_db(args)
+    cfg = load_config(conn)
+    conn.close()
+    try:
+        stored = load_secrets(cfg.project_id)
+        where = secrets.backend_name()
+    except (secrets.KeyringUnavailable, secrets.KeyringFailure) as exc:
+        stored, where = Secrets(), f"unavailable: {exc}"
+    data = cfg.public_dict()
+    data["api_host"] = REGION_HOSTS.get(cfg.region, "?")
+    data["project_token"] = _mask(stored.project_token)
+    data["passcode"] = _mask(stored.passcode)
+    data["keyring"] = where
+    if args.json:
+        print(json.dumps(data))
+    else:
+        for key, value in data.items():
+            print(f"{key:20} {value}")
+    return 0
+
+
+def set_cmd(args: argparse.Namespace) -> int:
+    conn = open_db(args)
+    try:
+        cfg = load_config(conn)
+        changes = {
+            k: getattr(args, k)
+            for k in ("project_id", "region", "mode", "partner_name", "organic_event",
+                      "inorganic_event", "concurrency")
+            if getattr(args, k) is not None
+        }
+        if args.send_automatically:
+            changes["send_automatically"] = args.send_automatically == "on"
+        cfg = replace(cfg, **changes)
+        problems = cfg.problems(need_secrets=False)
+        if problems:
+            for p in problems:
+                fail(p)
+            return 2
+        try:
+            token = _read_secret("CleverTap Project Token") if args.token else None
+            passcode = _read_secret("CleverTap Project Passcode") if args.passcode else None
+            if token or passcode:
+                save_secrets(cfg.project_id, Secrets(project_token=token, passcode=passcode))
+        except (secrets.KeyringUnavailable, secrets.KeyringFailure, ValueError) as exc:
+            fail(str(exc))
+            return 2
+        with transaction(conn):
+            save_config(conn, cfg)
+    finally:
+        conn.close()
+    where = ""
+    if args.token or args.passcode:
+        where = f"; secrets stored in {secrets.backend_name()}"
+    print(f"saved{where}")
+    return 0
+
+
+def clear_cmd(args: argparse.Namespace) -> int:
+    conn = open_db(args)
+    try:
+        cfg = load_config(conn)
+        if cfg.project_id:
+            try:
+                delete_secrets(cfg.project_id)
+            except (secrets.KeyringUnavailable, secrets.KeyringFailure) as exc:
+                fail(str(exc))
+                return 2
+        with transaction(conn):
+            clear_config(conn)
+    finally:
+        conn.close()
+    print("configuration and stored secrets removed")
+    return 0

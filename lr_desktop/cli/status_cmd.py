@@ -1,0 +1,56 @@
+"""`lr-desktop status`: how many users are in each delivery state, and recent runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+
+from lr_desktop.cli.common import open_db
+from lr_desktop.model import STATUS_LABELS
+from lr_desktop.store.queue import status_counts
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="show delivery counts and recent runs")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def run(args: argparse.Namespace) -> int:
+    conn = open_db(args)
+    try:
+        counts = status_counts(conn)
+        runs = [
+            dict(zip(("id", "kind", "mode", "started_at", "ended_at", "state", "delivered",
+                      "rejected", "failed", "error"), r, strict=True))
+            for r in conn.execute(
+                "SELECT id, kind, mode, started_at, ended_at, state, delivered, rejected, failed, error "
+                "FROM runs ORDER BY id DESC LIMIT 5"
+            )
+        ]
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps({"counts": counts, "recent_runs": runs}))
+        return 0
+    print(f"attributed users: {counts['attributed']:,} "
+          f"(organic {counts['organic']:,}, inorganic {counts['inorganic']:,})")
+    for key, label in STATUS_LABELS.items():
+        print(f"  {label:26} {counts[key]:>10,}")
+    if counts["possibly_duplicated"]:
+        print(f"  {'Possibly duplicated':26} {counts['possibly_duplicated']:>10,}")
+    if runs:
+        print("recent runs:")
+        for r in runs:
+            line = (f"  #{r['id']} {r['kind']:6} {r['mode'] or '':11} {r['state']:11} "
+                    f"{_when(r['started_at'])}  delivered {r['delivered'] or 0:,}, "
+                    f"rejected {r['rejected'] or 0:,}, failed {r['failed'] or 0:,}")
+            print(line + (f"  ({r['error']})" if r["error"] else ""))
+    return 0

@@ -1,0 +1,120 @@
+"""`lr-desktop sync`: send due events (or, with --all, the full Sync with CleverTap)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from lr_desktop.clevertap.config import ConfigError
+from lr_desktop.clevertap.credentials import effective_config
+from lr_desktop.cli.common import db_path, fail, open_db
+from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
+from lr_desktop.sync import Operation, Progress, SyncError, SyncSummary, run_sync
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sync",
+        help="send install events to CleverTap",
+        description="Send what is due. With --all: the full 'Sync with CleverTap' pass over every "
+        "user with a CleverTap ID (and, in upload mode, their lr_* profile properties).",
+    )
+    p.add_argument("--all", action="store_true", help="full Sync with CleverTap, not only what is due")
+    p.add_argument(
+        "--resend-delivered",
+        action="store_true",
+        help="also re-send events already delivered (implies --all; CleverTap does NOT deduplicate)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.set_defaults(func=run)
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr, only when it is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * p.fraction)
+        eta = f"{p.eta_seconds:,.0f}s left" if p.eta_seconds is not None else "…"
+        sys.stderr.write(
+            f"\r{p.phase:8} [{'#' * filled}{'.' * (width - filled)}] {p.done:,}/{p.total:,} "
+            f"{p.rate:,.0f}/s {eta}   "
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def _print_summary(s: SyncSummary) -> None:
+    print(
+        f"delivered {s.delivered:,}, rejected {s.rejected:,}, failed {s.failed:,}, "
+        f"waiting for CleverTap ID {s.waiting_for_clevertap_id:,}"
+    )
+    if s.profiles_upserted or s.profiles_failed:
+        print(f"profile properties updated for {s.profiles_upserted:,} users ({s.profiles_failed:,} failed)")
+    if s.possibly_duplicated:
+        print(f"possibly duplicated in CleverTap: {s.possibly_duplicated:,}")
+    if s.cancelled:
+        print(f"cancelled; {s.left_queued:,} events stay queued")
+    for w in s.warnings:
+        print(f"note: {w}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    conn = open_db(args)
+    try:
+        cfg = effective_config(conn)
+    except (KeyringUnavailable, KeyringFailure, ConfigError, ValueError) as exc:
+        fail(str(exc))
+        return 2
+    finally:
+        conn.close()
+    operation = Operation.FULL_SYNC if (args.all or args.resend_delivered) else Operation.SEND_PENDING
+    cancel = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nCancelling after the requests in flight (Ctrl-C again to abort)…", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    bar = TerminalProgress() if not args.json else None
+    summary: SyncSummary | None
+    error: SyncError | None = None
+    try:
+        summary = run_sync(
+            db_path(args), cfg, operation, resend_delivered=args.resend_delivered,
+            progress=bar, cancel=cancel,
+        )
+    except SyncError as exc:
+        error, summary = exc, exc.summary
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if bar:
+            bar.close()
+    if args.json:
+        doc: dict[str, object] = summary.to_dict() if summary else {}
+        doc["ok"] = error is None and bool(summary and summary.ok)
+        if error is not None:
+            doc["error"] = str(error)
+        print(json.dumps(doc, indent=None))
+    else:
+        if summary:
+            _print_summary(summary)
+        if error is not None:
+            fail(str(error))
+    if error is not None:
+        return error.exit_code
+    assert summary is not None
+    return 0 if (summary.rejected == 0 and summary.failed == 0) else 1

@@ -1,0 +1,457 @@
+"""The sync engine: one engine for "send pending" and "Sync with CleverTap", in both
+delivery modes, used by the CLI and the GUI alike.
+
+Shape: a producer walks due events by rowid (keyset, so 1,000,000 rows cost one pass),
+`concurrency` workers claim a chunk (marking it in flight in one transaction), send it,
+retry what is retryable with exponential backoff and jitter, and record every attempt.
+All SQLite work runs on one dedicated thread so the event loop keeps the sockets busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from filelock import FileLock, Timeout
+
+from lr_desktop.clevertap.client import Answer, CleverTapClient, Verdict
+from lr_desktop.clevertap.config import CleverTapConfig
+from lr_desktop.clevertap.payloads import attribution_params, event_record, profile_record
+from lr_desktop.clevertap.rules import event_record_problem
+from lr_desktop.store import StoreError
+from lr_desktop.sync.state import PROFILE_DUE, Outcome, SyncStore, due_condition
+from lr_desktop.sync.types import (
+    ConfigurationProblem,
+    CredentialsRejected,
+    Operation,
+    Progress,
+    RequestRefused,
+    SyncAlreadyRunning,
+    SyncSummary,
+)
+
+T = TypeVar("T")
+ProgressCallback = Callable[[Progress], None]
+ATTRIBUTION_CHUNK = 10  # events a worker claims at once in attribution mode
+PROGRESS_INTERVAL = 0.2  # seconds between progress reports
+
+
+def lock_for(db_path: Path) -> FileLock:
+    """The cross-process "one sync per database" lock."""
+    return FileLock(str(db_path) + ".sync.lock")
+
+
+def run_sync(
+    db_path: Path | str,
+    config: CleverTapConfig,
+    operation: Operation | str = Operation.SEND_PENDING,
+    *,
+    resend_delivered: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    seed: int | None = None,
+) -> SyncSummary:
+    """Send what is due (or, for FULL_SYNC, everything CleverTap may be missing). Blocking."""
+    operation = Operation(operation)
+    problems = config.problems()
+    if problems:
+        raise ConfigurationProblem(" ".join(problems))
+    db_path = Path(db_path)
+    lock = lock_for(db_path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise SyncAlreadyRunning(
+            "A sync is already running on this database (in this window or another program). "
+            "Wait for it to finish."
+        ) from None
+    try:
+        store = SyncStore(db_path)
+        try:
+            return _run_locked(store, config, operation, resend_delivered, progress, cancel, seed)
+        finally:
+            store.close()
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    store: SyncStore,
+    cfg: CleverTapConfig,
+    operation: Operation,
+    resend_delivered: bool,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    seed: int | None,
+) -> SyncSummary:
+    recovered = store.recover()
+    run_id = store.start_run(str(operation), cfg.mode)
+    summary = SyncSummary(run_id=run_id, operation=str(operation), mode=cfg.mode)
+    summary.possibly_duplicated = recovered
+    if recovered:
+        summary.warnings.append(
+            f"{recovered} events were in flight when an earlier run stopped unexpectedly; they are "
+            "sent again and may appear twice in CleverTap (it does not deduplicate)."
+        )
+    if resend_delivered:
+        summary.warnings.append(
+            "Re-sending delivered events: CleverTap does not deduplicate, so those users get a second install event."
+        )
+    started = time.monotonic()
+    engine = _Engine(store, cfg, operation, resend_delivered, summary, progress,
+                     cancel or threading.Event(), random.Random(seed))
+    state = "finished"
+    try:
+        asyncio.run(engine.run())
+    except BaseException:
+        state = "crashed"
+        raise
+    finally:
+        summary.elapsed_seconds = round(time.monotonic() - started, 3)
+        summary.waiting_for_clevertap_id = store.waiting()
+        if summary.stopped_reason:
+            state = "stopped"
+        elif engine.cancel.is_set():
+            summary.cancelled = True
+            state = "cancelled"
+        try:
+            store.finish_run(summary, state)
+        except StoreError:
+            if state != "crashed":
+                raise
+    if summary.stopped_reason:
+        error = CredentialsRejected if summary.stopped_http_status == 401 else RequestRefused
+        raise error(summary.stopped_reason, summary)
+    return summary
+
+
+@dataclass
+class _Batch:
+    """Results of sending one chunk of records, after retries."""
+
+    accepted: list[int] = field(default_factory=list)
+    rejected: list[tuple[int, int | None, str]] = field(default_factory=list)
+    failed: list[tuple[int, int | None, str]] = field(default_factory=list)
+    unsent: list[int] = field(default_factory=list)  # cancelled or stopped before an answer
+    maybe_dup: set[int] = field(default_factory=set)
+    last_status: int | None = None
+
+
+class _Engine:
+    def __init__(
+        self,
+        store: SyncStore,
+        cfg: CleverTapConfig,
+        operation: Operation,
+        resend_delivered: bool,
+        summary: SyncSummary,
+        progress: ProgressCallback | None,
+        cancel: threading.Event,
+        rng: random.Random,
+    ) -> None:
+        self.store = store
+        self.cfg = cfg
+        self.operation = operation
+        self.where = due_condition(operation, resend_delivered)
+        self.summary = summary
+        self.progress_cb = progress
+        self.cancel = cancel
+        self.rng = rng
+        self.stop_answer: Answer | None = None
+        self.phase = "events"
+        self.total = 0
+        self.done = 0
+        self.phase_started = time.monotonic()
+        self.last_report = 0.0
+        self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-db")
+
+    # -- plumbing ----------------------------------------------------------------------
+    @property
+    def halted(self) -> bool:
+        return self.cancel.is_set() or self.stop_answer is not None
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_pool, lambda: fn(*args, **kwargs))
+
+    def stop(self, answer: Answer) -> None:
+        if self.stop_answer is None:
+            self.stop_answer = answer
+            self.summary.stopped_reason = answer.message
+            self.summary.stopped_http_status = answer.http_status
+
+    async def backoff(self, attempt: int) -> bool:
+        """Wait before a retry; False when cancelled or stopped meanwhile."""
+        ceiling = min(self.cfg.backoff_cap, self.cfg.backoff_base * 2 ** (attempt - 1))
+        deadline = time.monotonic() + ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        while not self.halted:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            await asyncio.sleep(min(left, 0.05))
+        return False
+
+    def report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.progress_cb is None or (not force and now - self.last_report < PROGRESS_INTERVAL):
+            return
+        self.last_report = now
+        elapsed = max(now - self.phase_started, 1e-6)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 else None
+        s = self.summary
+        self.progress_cb(
+            Progress(str(self.operation), self.phase, self.done, self.total,
+                     s.delivered, s.rejected, s.failed, round(rate, 1), eta)
+        )
+
+    # -- phases ------------------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            async with CleverTapClient(self.cfg) as client:
+                self.client = client
+                await self.events_phase()
+                if (
+                    self.operation == Operation.FULL_SYNC
+                    and self.cfg.mode == "upload"
+                    and self.cfg.sync_profiles
+                    and not self.halted
+                ):
+                    await self.profiles_phase()
+        finally:
+            self._db_pool.shutdown(wait=True)
+
+    async def _pump(self, where: str, chunk: int, handle: Callable[[list[int]], Awaitable[None]]) -> None:
+        """Producer/worker loop over due rowids."""
+        queue: asyncio.Queue[list[int] | None] = asyncio.Queue(maxsize=self.cfg.concurrency)
+
+        async def produce() -> None:
+            after = 0
+            try:
+                while not self.halted:
+                    ids = await self.db(self.store.due_rowids, where, after, chunk)
+                    if not ids:
+                        break
+                    after = ids[-1]
+                    await queue.put(ids)
+            finally:
+                for _ in range(self.cfg.concurrency):
+                    await queue.put(None)
+
+        async def work() -> None:
+            while (ids := await queue.get()) is not None:
+                if not self.halted:
+                    await handle(ids)
+
+        await asyncio.gather(produce(), *(work() for _ in range(self.cfg.concurrency)))
+
+    async def events_phase(self) -> None:
+        self.total = self.summary.total = await self.db(self.store.count, self.where)
+        self.phase_started = time.monotonic()
+        self.report(force=True)
+        if self.cfg.mode == "attribution":
+            await self._pump(self.where, ATTRIBUTION_CHUNK, self.send_attribution_chunk)
+        else:
+            await self._pump(self.where, self.cfg.batch_size, self.send_upload_chunk)
+        self.summary.left_queued = max(0, self.total - self.done)
+        self.report(force=True)
+
+    async def profiles_phase(self) -> None:
+        self.phase = "profiles"
+        self.done = 0
+        self.total = await self.db(self.store.count, PROFILE_DUE)
+        self.phase_started = time.monotonic()
+        self.report(force=True)
+        after = 0
+        sem = asyncio.Semaphore(self.cfg.concurrency)
+        tasks: list[asyncio.Task[None]] = []
+        while not self.halted:
+            rows = await self.db(self.store.rows, PROFILE_DUE, after, self.cfg.batch_size)
+            if not rows:
+                break
+            after = rows[-1]["rowid"]
+            await sem.acquire()
+            tasks.append(asyncio.create_task(self._send_profiles(rows, sem)))
+        await asyncio.gather(*tasks)
+        self.report(force=True)
+
+    async def _send_profiles(self, rows: list[dict[str, Any]], sem: asyncio.Semaphore) -> None:
+        try:
+            records = [profile_record(r) for r in rows]
+            result = await self.upload_with_retries(records, None)
+            self.summary.profiles_upserted += len(result.accepted)
+            self.summary.profiles_failed += len(result.rejected) + len(result.failed)
+            await self.db(self.store.mark_profiles, [(rows[i]["fingerprint"], rows[i]["rowid"]) for i in result.accepted])
+            bad = [
+                Outcome(rows[i]["rowid"], rows[i]["user_id"], "rejected", result.last_status, code, msg)
+                for i, code, msg in result.rejected
+            ] + [
+                Outcome(rows[i]["rowid"], rows[i]["user_id"], "failed", status, None, msg)
+                for i, status, msg in result.failed
+            ]
+            await self.db(self.store.record, bad, run_id=self.summary.run_id, mode=self.cfg.mode, kind="profile")
+            self.done += len(rows) - len(result.unsent)
+            self.report()
+        finally:
+            sem.release()
+
+    # -- upload mode -------------------------------------------------------------------
+    async def send_upload_chunk(self, ids: list[int]) -> None:
+        rows = await self.db(self.store.claim, ids, self.where, self.summary.run_id)
+        if not rows:
+            return
+        outcomes: list[Outcome] = []
+        records: list[dict[str, Any]] = []
+        sendable: list[dict[str, Any]] = []
+        for row in rows:
+            rec = event_record(row, self.cfg)
+            problem = event_record_problem(rec)
+            if problem:  # CleverTap would refuse it: say so without sending
+                outcomes.append(Outcome(row["rowid"], row["user_id"], "rejected", None, problem[0],
+                                        f"Not sent: {problem[1]}"))
+            else:
+                records.append(rec)
+                sendable.append(row)
+
+        async def on_retry(indices: Sequence[int], answer: Answer) -> None:
+            await self.db(self.store.record, [
+                Outcome(sendable[i]["rowid"], sendable[i]["user_id"], "retry", answer.http_status,
+                        None, answer.message)
+                for i in indices
+            ], run_id=self.summary.run_id, mode="upload")
+
+        result = await self.upload_with_retries(records, on_retry) if records else _Batch()
+        outcomes += self._outcomes(sendable, result)
+        await self.db(self.store.record, outcomes, run_id=self.summary.run_id, mode="upload")
+        self._count(outcomes)
+
+    async def upload_with_retries(
+        self,
+        records: list[dict[str, Any]],
+        on_retry: Callable[[Sequence[int], Answer], Awaitable[None]] | None,
+    ) -> _Batch:
+        result = _Batch()
+        pending = list(range(len(records)))
+        attempt = 0
+        while pending:
+            if self.halted:
+                result.unsent += pending
+                break
+            answer = await self.client.upload([records[i] for i in pending])
+            result.last_status = answer.http_status
+            if answer.verdict is Verdict.STOP:
+                self.stop(answer)
+                result.unsent += pending
+                break
+            if answer.verdict is Verdict.RETRY:
+                if answer.maybe_processed:
+                    result.maybe_dup.update(pending)
+                retry = pending
+                failures = {}
+            else:
+                failures = {pending[f.index]: f for f in answer.failures if 0 <= f.index < len(pending)}
+                retry = [i for i, f in failures.items() if f.retryable]
+                for i in pending:
+                    f = failures.get(i)
+                    if f is None:
+                        result.accepted.append(i)
+                    elif not f.retryable:
+                        result.rejected.append((i, f.code, f.message))
+            if not retry:
+                break
+            attempt += 1
+            if attempt > self.cfg.max_retries:
+                for i in retry:
+                    f = failures.get(i)
+                    msg = f.message if f else answer.message
+                    result.failed.append((i, answer.http_status, f"{msg} (gave up after {attempt} tries)"))
+                break
+            if on_retry is not None:
+                await on_retry(retry, answer)
+            pending = retry
+            if not await self.backoff(attempt):
+                result.unsent += pending
+                break
+        return result
+
+    def _outcomes(self, rows: list[dict[str, Any]], result: _Batch) -> list[Outcome]:
+        out: list[Outcome] = []
+        status = result.last_status
+        for i in result.accepted:
+            out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "delivered", 200,
+                               maybe_duplicated=i in result.maybe_dup))
+        for i, code, msg in result.rejected:
+            out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "rejected", 200, code, msg,
+                               i in result.maybe_dup))
+        for i, http_status, msg in result.failed:
+            out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "failed", http_status, None, msg,
+                               i in result.maybe_dup))
+        stopped = self.stop_answer
+        for i in result.unsent:
+            if stopped is not None:
+                out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "stopped", stopped.http_status,
+                                   None, stopped.message, i in result.maybe_dup))
+            else:
+                out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "released", status, None,
+                                   "cancelled before sending", i in result.maybe_dup))
+        return out
+
+    def _count(self, outcomes: Sequence[Outcome]) -> None:
+        s = self.summary
+        for o in outcomes:
+            if o.outcome == "delivered":
+                s.delivered += 1
+            elif o.outcome == "rejected":
+                s.rejected += 1
+            elif o.outcome == "failed":
+                s.failed += 1
+            else:
+                continue
+            self.done += 1
+            if o.maybe_duplicated:
+                s.possibly_duplicated += 1
+        self.report()
+
+    # -- attribution mode --------------------------------------------------------------
+    async def send_attribution_chunk(self, ids: list[int]) -> None:
+        rows = await self.db(self.store.claim, ids, self.where, self.summary.run_id)
+        outcomes: list[Outcome] = []
+        for row in rows:
+            if self.halted:
+                outcomes += self._outcomes([row], _Batch(unsent=[0]))
+                continue
+            outcomes += await self._attribution_one(row)
+        await self.db(self.store.record, outcomes, run_id=self.summary.run_id, mode="attribution")
+        self._count(outcomes)
+
+    async def _attribution_one(self, row: dict[str, Any]) -> list[Outcome]:
+        params = attribution_params(row, self.cfg)
+        attempts: list[Outcome] = []
+        maybe_dup = False
+        attempt = 0
+        while True:
+            answer = await self.client.attribution(params)
+            if answer.verdict is Verdict.OK:
+                return [*attempts, Outcome(row["rowid"], row["user_id"], "delivered", answer.http_status,
+                                           maybe_duplicated=maybe_dup)]
+            if answer.verdict is Verdict.STOP:
+                self.stop(answer)
+                return [*attempts, Outcome(row["rowid"], row["user_id"], "stopped", answer.http_status,
+                                           None, answer.message, maybe_dup)]
+            maybe_dup = maybe_dup or answer.maybe_processed
+            attempt += 1
+            if attempt > self.cfg.max_retries:
+                return [*attempts, Outcome(row["rowid"], row["user_id"], "failed", answer.http_status, None,
+                                           f"{answer.message} (gave up after {attempt} tries)", maybe_dup)]
+            attempts.append(Outcome(row["rowid"], row["user_id"], "retry", answer.http_status, None,
+                                    answer.message))
+            if not await self.backoff(attempt):
+                return [*attempts, Outcome(row["rowid"], row["user_id"], "released", answer.http_status,
+                                           None, "cancelled before sending", maybe_dup)]
