@@ -1,0 +1,1 @@
+"""Bundled HTTP emulators (CleverTap, Linkrunner) for tests, benchmarks and the demo."""
