@@ -47,7 +47,10 @@ def _backend() -> keyring.backend.KeyringBackend:
 def backend_name() -> str:
     """Human name of the keyring holding the secrets (e.g. 'SecretService Keyring')."""
     kr = _backend()
-    return getattr(kr, "name", type(kr).__name__)
+    inner = getattr(kr, "backends", None)  # the chainer wraps the real backends
+    if inner:
+        kr = inner[0]
+    return str(getattr(kr, "name", type(kr).__name__))
 
 
 def _call(fn, *args):  # type: ignore[no-untyped-def]
