@@ -147,8 +147,9 @@ class HttpServer:
         thread.join(30)
         self._thread = None
 
-    def serve_forever(self) -> None:
-        """Serve in the foreground until KeyboardInterrupt or SIGTERM."""
+    def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
+        """Serve in the foreground until KeyboardInterrupt or SIGTERM; `ready` is called
+        once listening (e.g. to print the URL)."""
         stopping = threading.Event()
         previous = None
         if threading.current_thread() is threading.main_thread():
@@ -159,6 +160,8 @@ class HttpServer:
             previous = signal.signal(signal.SIGTERM, _on_term)
         self.start()
         try:
+            if ready is not None:
+                ready()
             while not stopping.wait(0.5):  # short waits keep Ctrl+C responsive on Windows
                 if self._thread is None or not self._thread.is_alive():
                     break
