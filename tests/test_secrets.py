@@ -12,7 +12,12 @@ import pytest
 
 from lr_desktop import secrets
 from lr_desktop.clevertap.config import CleverTapConfig, Secrets, save_config
-from lr_desktop.clevertap.credentials import delete_secrets, effective_config, load_secrets, save_secrets
+from lr_desktop.clevertap.credentials import (
+    delete_secrets,
+    effective_config,
+    load_secrets,
+    save_secrets,
+)
 from lr_desktop.store import connect, transaction
 
 real = pytest.mark.skipif(

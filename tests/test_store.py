@@ -11,8 +11,16 @@ from lr_desktop.store import StoreError, connect, transaction
 from lr_desktop.store.queue import assign_clevertap_ids, status_counts, upsert_attributions
 from lr_desktop.store.schema import INDEXED_COLUMNS, SCHEMA_VERSION
 
-A = Attribution("u1", "INORGANIC", "android", 1767225600, clevertap_id="ct1", ad_network="META",
-                campaign_id="c1", campaign_name="Summer")
+A = Attribution(
+    "u1",
+    "INORGANIC",
+    "android",
+    1767225600,
+    clevertap_id="ct1",
+    ad_network="META",
+    campaign_id="c1",
+    campaign_name="Summer",
+)
 B = Attribution("u2", "ORGANIC", "ios", 1767225601)
 
 
@@ -89,7 +97,9 @@ def test_clevertap_id_arriving_queues_and_missing_id_never_erases(db_path: Path)
     _upsert(conn, replace(B, clevertap_id="ct2"))
     assert _status(conn, "u2") == "queued"
     _upsert(conn, B)  # a later source without the id keeps it
-    assert conn.execute("SELECT clevertap_id FROM installs WHERE user_id='u2'").fetchone()[0] == "ct2"
+    assert (
+        conn.execute("SELECT clevertap_id FROM installs WHERE user_id='u2'").fetchone()[0] == "ct2"
+    )
 
 
 def test_mapping_assigns_ids(db_path: Path) -> None:
@@ -105,7 +115,12 @@ def test_status_counts(db_path: Path) -> None:
     conn = connect(db_path)
     _upsert(conn, A, B)
     c = status_counts(conn)
-    assert (c["attributed"], c["organic"], c["inorganic"], c["without_clevertap_id"]) == (2, 1, 1, 1)
+    assert (c["attributed"], c["organic"], c["inorganic"], c["without_clevertap_id"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
     assert (c["queued"], c["waiting_id"]) == (1, 1)
 
 

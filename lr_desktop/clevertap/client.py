@@ -84,10 +84,14 @@ class Answer:
     message: str = ""
     failures: list[RecordFailure] = field(default_factory=list)
     processed: int | None = None
-    maybe_processed: bool = False  # the request may have reached CleverTap (read timeout, dropped answer)
+    maybe_processed: bool = (
+        False  # the request may have reached CleverTap (read timeout, dropped answer)
+    )
 
 
-def _record_index(item: dict[str, Any], sent: list[dict[str, Any]], by_event: dict[str, int]) -> int | None:
+def _record_index(
+    item: dict[str, Any], sent: list[dict[str, Any]], by_event: dict[str, int]
+) -> int | None:
     """Map an `unprocessed` entry back to the request: by the echoed record's
     lr_event_id first, then by the 1-based "record number" in the message."""
     rec = item.get("record")
@@ -120,7 +124,9 @@ def parse_upload_answer(status: int, body: bytes, sent: list[dict[str, Any]]) ->
         try:
             doc = json.loads(text)
         except ValueError:
-            return Answer(Verdict.RETRY, status, f"CleverTap sent an unreadable answer: {text[:120]!r}")
+            return Answer(
+                Verdict.RETRY, status, f"CleverTap sent an unreadable answer: {text[:120]!r}"
+            )
         if not isinstance(doc, dict):
             return Answer(Verdict.RETRY, status, "CleverTap sent an unexpected answer")
         by_event = {
@@ -163,14 +169,21 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 def network_failure(exc: BaseException) -> Answer:
     """A retryable answer for a transport error; flags whether CleverTap may have processed it."""
-    return Answer(Verdict.RETRY, None, network_error_message(exc), maybe_processed=not isinstance(exc, _NOT_SENT))
+    return Answer(
+        Verdict.RETRY,
+        None,
+        network_error_message(exc),
+        maybe_processed=not isinstance(exc, _NOT_SENT),
+    )
 
 
 def network_error_message(exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"No answer from CleverTap in time ({type(exc).__name__})"
     detail = redact_url(str(exc))[:160]
-    return f"Network error talking to CleverTap: {type(exc).__name__}{': ' + detail if detail else ''}"
+    return (
+        f"Network error talking to CleverTap: {type(exc).__name__}{': ' + detail if detail else ''}"
+    )
 
 
 class CleverTapClient:
@@ -280,15 +293,21 @@ def test_connection(cfg: CleverTapConfig) -> ConnectionResult:
     if status == 403:
         return ConnectionResult(False, stop_message(403, cfg.mode, ""), status)
     if status == 429:
-        return ConnectionResult(False, "CleverTap is busy right now (429); try again shortly.", status)
+        return ConnectionResult(
+            False, "CleverTap is busy right now (429); try again shortly.", status
+        )
     if status >= 500:
-        return ConnectionResult(False, f"CleverTap had a server error ({status}); try again later.", status)
+        return ConnectionResult(
+            False, f"CleverTap had a server error ({status}); try again later.", status
+        )
     note = ""
     if cfg.mode == "attribution":
         note = (
             " The Project Token and partner name are only checked when the first install is sent."
         )
-    return ConnectionResult(True, f"Connected: CleverTap accepted the Project ID and Passcode at {where}.{note}", status)
+    return ConnectionResult(
+        True, f"Connected: CleverTap accepted the Project ID and Passcode at {where}.{note}", status
+    )
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -67,17 +67,23 @@ class CleverTapConfig:
         if not self.project_id.strip():
             out.append("CleverTap Project ID is missing (Settings > Project in CleverTap).")
         elif not re.fullmatch(r"[A-Za-z0-9\-_]{1,64}", self.project_id.strip()):
-            out.append("CleverTap Project ID looks wrong: it is letters, digits and dashes, like 'W9R-486-4W5Z'.")
+            out.append(
+                "CleverTap Project ID looks wrong: it is letters, digits and dashes, like 'W9R-486-4W5Z'."
+            )
         if self.region not in REGIONS:
             out.append(f"Region must be one of {', '.join(REGIONS)}.")
         if self.mode not in MODES:
-            out.append("Delivery mode must be 'upload' (Upload Events API) or 'attribution' (partner API).")
+            out.append(
+                "Delivery mode must be 'upload' (Upload Events API) or 'attribution' (partner API)."
+            )
         for label, name in (("Organic", self.organic_event), ("Inorganic", self.inorganic_event)):
             problem = event_name_problem(name)
             if problem:
                 out.append(f"{label} event name: {problem}")
         if self.mode == "attribution" and not self.partner_name.strip():
-            out.append("Attribution partner API needs the partner name CleverTap whitelisted for you.")
+            out.append(
+                "Attribution partner API needs the partner name CleverTap whitelisted for you."
+            )
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             out.append(f"Concurrency must be between 1 and {MAX_CONCURRENCY} (CleverTap's limit).")
         if not 1 <= self.batch_size <= 1000:
@@ -91,7 +97,9 @@ class CleverTapConfig:
             if not self.secrets.passcode:
                 out.append("CleverTap Project Passcode is missing.")
             if self.mode == "attribution" and not self.secrets.project_token:
-                out.append("CleverTap Project Token is missing (the attribution partner API needs it).")
+                out.append(
+                    "CleverTap Project Token is missing (the attribution partner API needs it)."
+                )
         return out
 
     def public_dict(self) -> dict[str, object]:

@@ -31,7 +31,9 @@ def delete_secrets(project_id: str) -> None:
         secrets.delete_secret(secrets.clevertap_key(project_id, what))
 
 
-def effective_config(conn: sqlite3.Connection | None, *, with_secrets: bool = True) -> CleverTapConfig:
+def effective_config(
+    conn: sqlite3.Connection | None, *, with_secrets: bool = True
+) -> CleverTapConfig:
     """Stored settings + keyring secrets + LR_CLEVERTAP_* overrides: what a run uses.
 
     The keyring is only asked when the environment does not already give both secrets.

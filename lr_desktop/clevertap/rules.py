@@ -21,10 +21,22 @@ FORBIDDEN_EVENT_CHARS = set("%><!|&.:;$'\"\\")
 RESERVED_EVENT_NAMES = frozenset(
     n.replace(" ", "").lower()
     for n in (
-        "Notification Sent", "Notification Viewed", "Notification Clicked",
-        "Notification Delivered", "Notification Replied", "UTM Visited", "App Launched",
-        "App Uninstalled", "App Version Changed", "Stayed", "Reply Sent",
-        "Experiment Rendered", "Reachable By", "Identity Reset", "Identity Set", "Identity Error",
+        "Notification Sent",
+        "Notification Viewed",
+        "Notification Clicked",
+        "Notification Delivered",
+        "Notification Replied",
+        "UTM Visited",
+        "App Launched",
+        "App Uninstalled",
+        "App Version Changed",
+        "Stayed",
+        "Reply Sent",
+        "Experiment Rendered",
+        "Reachable By",
+        "Identity Reset",
+        "Identity Set",
+        "Identity Error",
     )
 )
 
@@ -123,8 +135,6 @@ def event_record_problem(record: dict[str, Any]) -> tuple[int, str] | None:
     return None
 
 
-
-
 def profile_record_problem(record: dict[str, Any]) -> tuple[int, str] | None:
     if record.get("type") != "profile":
         return CODE_NOT_EVENT_OR_PROFILE, "record is neither an event nor a profile"
@@ -143,7 +153,10 @@ def profile_record_problem(record: dict[str, Any]) -> tuple[int, str] | None:
         return CODE_TOO_MANY_PROPERTIES, f"more than {MAX_PROFILE_KEYS} profile properties"
     for key, value in data.items():
         if len(key.encode("utf-8")) > MAX_PROFILE_KEY_BYTES:
-            return CODE_INVALID_STRUCTURE, f"profile property name longer than {MAX_PROFILE_KEY_BYTES} bytes"
+            return (
+                CODE_INVALID_STRUCTURE,
+                f"profile property name longer than {MAX_PROFILE_KEY_BYTES} bytes",
+            )
         problem = string_value_problem(key, value)
         if problem:
             return CODE_INVALID_STRUCTURE, problem

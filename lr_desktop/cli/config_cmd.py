@@ -84,8 +84,15 @@ def set_cmd(args: argparse.Namespace) -> int:
         cfg = load_config(conn)
         changes = {
             k: getattr(args, k)
-            for k in ("project_id", "region", "mode", "partner_name", "organic_event",
-                      "inorganic_event", "concurrency")
+            for k in (
+                "project_id",
+                "region",
+                "mode",
+                "partner_name",
+                "organic_event",
+                "inorganic_event",
+                "concurrency",
+            )
             if getattr(args, k) is not None
         }
         if args.send_automatically:

@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--db", metavar="PATH", help="database file (default: LR_DESKTOP_DB or the user-data folder)"
+        "--db",
+        metavar="PATH",
+        help="database file (default: LR_DESKTOP_DB or the user-data folder)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

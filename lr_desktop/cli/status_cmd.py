@@ -28,8 +28,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         counts = status_counts(conn)
         runs = [
-            dict(zip(("id", "kind", "mode", "started_at", "ended_at", "state", "delivered",
-                      "rejected", "failed", "error"), r, strict=True))
+            dict(
+                zip(
+                    (
+                        "id",
+                        "kind",
+                        "mode",
+                        "started_at",
+                        "ended_at",
+                        "state",
+                        "delivered",
+                        "rejected",
+                        "failed",
+                        "error",
+                    ),
+                    r,
+                    strict=True,
+                )
+            )
             for r in conn.execute(
                 "SELECT id, kind, mode, started_at, ended_at, state, delivered, rejected, failed, error "
                 "FROM runs ORDER BY id DESC LIMIT 5"
@@ -40,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"counts": counts, "recent_runs": runs}))
         return 0
-    print(f"attributed users: {counts['attributed']:,} "
-          f"(organic {counts['organic']:,}, inorganic {counts['inorganic']:,})")
+    print(
+        f"attributed users: {counts['attributed']:,} "
+        f"(organic {counts['organic']:,}, inorganic {counts['inorganic']:,})"
+    )
     for key, label in STATUS_LABELS.items():
         print(f"  {label:26} {counts[key]:>10,}")
     if counts["possibly_duplicated"]:
@@ -49,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
     if runs:
         print("recent runs:")
         for r in runs:
-            line = (f"  #{r['id']} {r['kind']:6} {r['mode'] or '':11} {r['state']:11} "
-                    f"{_when(r['started_at'])}  delivered {r['delivered'] or 0:,}, "
-                    f"rejected {r['rejected'] or 0:,}, failed {r['failed'] or 0:,}")
+            line = (
+                f"  #{r['id']} {r['kind']:6} {r['mode'] or '':11} {r['state']:11} "
+                f"{_when(r['started_at'])}  delivered {r['delivered'] or 0:,}, "
+                f"rejected {r['rejected'] or 0:,}, failed {r['failed'] or 0:,}"
+            )
             print(line + (f"  ({r['error']})" if r["error"] else ""))
     return 0

@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Send what is due. With --all: the full 'Sync with CleverTap' pass over every "
         "user with a CleverTap ID (and, in upload mode, their lr_* profile properties).",
     )
-    p.add_argument("--all", action="store_true", help="full Sync with CleverTap, not only what is due")
+    p.add_argument(
+        "--all", action="store_true", help="full Sync with CleverTap, not only what is due"
+    )
     p.add_argument(
         "--resend-delivered",
         action="store_true",
@@ -61,7 +63,9 @@ def _print_summary(s: SyncSummary) -> None:
         f"waiting for CleverTap ID {s.waiting_for_clevertap_id:,}"
     )
     if s.profiles_upserted or s.profiles_failed:
-        print(f"profile properties updated for {s.profiles_upserted:,} users ({s.profiles_failed:,} failed)")
+        print(
+            f"profile properties updated for {s.profiles_upserted:,} users ({s.profiles_failed:,} failed)"
+        )
     if s.possibly_duplicated:
         print(f"possibly duplicated in CleverTap: {s.possibly_duplicated:,}")
     if s.cancelled:
@@ -79,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         conn.close()
-    operation = Operation.FULL_SYNC if (args.all or args.resend_delivered) else Operation.SEND_PENDING
+    operation = (
+        Operation.FULL_SYNC if (args.all or args.resend_delivered) else Operation.SEND_PENDING
+    )
     cancel = threading.Event()
 
     def on_sigint(signum: int, frame: object) -> None:
@@ -94,8 +100,12 @@ def run(args: argparse.Namespace) -> int:
     error: SyncError | None = None
     try:
         summary = run_sync(
-            db_path(args), cfg, operation, resend_delivered=args.resend_delivered,
-            progress=bar, cancel=cancel,
+            db_path(args),
+            cfg,
+            operation,
+            resend_delivered=args.resend_delivered,
+            progress=bar,
+            cancel=cancel,
         )
     except SyncError as exc:
         error, summary = exc, exc.summary

@@ -19,7 +19,9 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> StoreError:
     msg = str(exc).lower()
     where = f" ({path})" if path else ""
     if "readonly" in msg or "read-only" in msg:
-        text = f"The database{where} is read-only. Check the file's permissions; nothing was changed."
+        text = (
+            f"The database{where} is read-only. Check the file's permissions; nothing was changed."
+        )
     elif "full" in msg:
         text = f"The disk holding the database{where} is full. Free some space and try again; nothing was changed."
     elif "locked" in msg or "busy" in msg:
@@ -27,7 +29,9 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> StoreError:
     elif "not a database" in msg or "malformed" in msg:
         text = f"The file{where} is not a usable Linkrunner Desktop database."
     elif "unable to open" in msg:
-        text = f"The database{where} cannot be opened. Check that its folder exists and is writable."
+        text = (
+            f"The database{where} cannot be opened. Check that its folder exists and is writable."
+        )
     else:
         text = f"Database error{where}: {exc}"
     err = StoreError(text)
@@ -35,7 +39,9 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> StoreError:
     return err
 
 
-def connect(path: Path | str, *, readonly: bool = False, check_same_thread: bool = True) -> sqlite3.Connection:
+def connect(
+    path: Path | str, *, readonly: bool = False, check_same_thread: bool = True
+) -> sqlite3.Connection:
     """Open the database with WAL and a busy timeout; migrate it to the current schema.
 
     The connection is in autocommit mode: use `transaction()` for every change.
@@ -44,8 +50,11 @@ def connect(path: Path | str, *, readonly: bool = False, check_same_thread: bool
     try:
         if readonly:
             conn = sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                check_same_thread=check_same_thread, timeout=30,
+                f"file:{path}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=check_same_thread,
+                timeout=30,
             )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +76,9 @@ open_store = connect
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+def transaction(
+    conn: sqlite3.Connection, *, immediate: bool = True
+) -> Iterator[sqlite3.Connection]:
     """One committed unit of work; rolled back whole on any error."""
     conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:

@@ -148,7 +148,10 @@ def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
         " FROM installs"
     ).fetchone()
     counts.update(
-        attributed=row[0], organic=row[1], inorganic=row[2], without_clevertap_id=row[3],
+        attributed=row[0],
+        organic=row[1],
+        inorganic=row[2],
+        without_clevertap_id=row[3],
         possibly_duplicated=row[4],
     )
     return counts

@@ -105,8 +105,16 @@ def _run_locked(
             "Re-sending delivered events: CleverTap does not deduplicate, so those users get a second install event."
         )
     started = time.monotonic()
-    engine = _Engine(store, cfg, operation, resend_delivered, summary, progress,
-                     cancel or threading.Event(), random.Random(seed))
+    engine = _Engine(
+        store,
+        cfg,
+        operation,
+        resend_delivered,
+        summary,
+        progress,
+        cancel or threading.Event(),
+        random.Random(seed),
+    )
     state = "finished"
     try:
         asyncio.run(engine.run())
@@ -208,8 +216,17 @@ class _Engine:
         eta = (self.total - self.done) / rate if rate > 0 else None
         s = self.summary
         self.progress_cb(
-            Progress(str(self.operation), self.phase, self.done, self.total,
-                     s.delivered, s.rejected, s.failed, round(rate, 1), eta)
+            Progress(
+                str(self.operation),
+                self.phase,
+                self.done,
+                self.total,
+                s.delivered,
+                s.rejected,
+                s.failed,
+                round(rate, 1),
+                eta,
+            )
         )
 
     # -- phases ------------------------------------------------------------------------
@@ -228,7 +245,9 @@ class _Engine:
         finally:
             self._db_pool.shutdown(wait=True)
 
-    async def _pump(self, where: str, chunk: int, handle: Callable[[list[int]], Awaitable[None]]) -> None:
+    async def _pump(
+        self, where: str, chunk: int, handle: Callable[[list[int]], Awaitable[None]]
+    ) -> None:
         """Producer/worker loop over due rowids."""
         queue: asyncio.Queue[list[int] | None] = asyncio.Queue(maxsize=self.cfg.concurrency)
 
@@ -288,15 +307,26 @@ class _Engine:
             result = await self.upload_with_retries(records, None)
             self.summary.profiles_upserted += len(result.accepted)
             self.summary.profiles_failed += len(result.rejected) + len(result.failed)
-            await self.db(self.store.mark_profiles, [(rows[i]["fingerprint"], rows[i]["rowid"]) for i in result.accepted])
+            await self.db(
+                self.store.mark_profiles,
+                [(rows[i]["fingerprint"], rows[i]["rowid"]) for i in result.accepted],
+            )
             bad = [
-                Outcome(rows[i]["rowid"], rows[i]["user_id"], "rejected", result.last_status, code, msg)
+                Outcome(
+                    rows[i]["rowid"], rows[i]["user_id"], "rejected", result.last_status, code, msg
+                )
                 for i, code, msg in result.rejected
             ] + [
                 Outcome(rows[i]["rowid"], rows[i]["user_id"], "failed", status, None, msg)
                 for i, status, msg in result.failed
             ]
-            await self.db(self.store.record, bad, run_id=self.summary.run_id, mode=self.cfg.mode, kind="profile")
+            await self.db(
+                self.store.record,
+                bad,
+                run_id=self.summary.run_id,
+                mode=self.cfg.mode,
+                kind="profile",
+            )
             self.done += len(rows) - len(result.unsent)
             self.report()
         finally:
@@ -314,18 +344,37 @@ class _Engine:
             rec = event_record(row, self.cfg)
             problem = event_record_problem(rec)
             if problem:  # CleverTap would refuse it: say so without sending
-                outcomes.append(Outcome(row["rowid"], row["user_id"], "rejected", None, problem[0],
-                                        f"Not sent: {problem[1]}"))
+                outcomes.append(
+                    Outcome(
+                        row["rowid"],
+                        row["user_id"],
+                        "rejected",
+                        None,
+                        problem[0],
+                        f"Not sent: {problem[1]}",
+                    )
+                )
             else:
                 records.append(rec)
                 sendable.append(row)
 
         async def on_retry(indices: Sequence[int], answer: Answer) -> None:
-            await self.db(self.store.record, [
-                Outcome(sendable[i]["rowid"], sendable[i]["user_id"], "retry", answer.http_status,
-                        None, answer.message)
-                for i in indices
-            ], run_id=self.summary.run_id, mode="upload")
+            await self.db(
+                self.store.record,
+                [
+                    Outcome(
+                        sendable[i]["rowid"],
+                        sendable[i]["user_id"],
+                        "retry",
+                        answer.http_status,
+                        None,
+                        answer.message,
+                    )
+                    for i in indices
+                ],
+                run_id=self.summary.run_id,
+                mode="upload",
+            )
 
         result = await self.upload_with_retries(records, on_retry) if records else _Batch()
         outcomes += self._outcomes(sendable, result)
@@ -356,7 +405,9 @@ class _Engine:
                 retry = pending
                 failures = {}
             else:
-                failures = {pending[f.index]: f for f in answer.failures if 0 <= f.index < len(pending)}
+                failures = {
+                    pending[f.index]: f for f in answer.failures if 0 <= f.index < len(pending)
+                }
                 retry = [i for i, f in failures.items() if f.retryable]
                 for i in pending:
                     f = failures.get(i)
@@ -371,7 +422,9 @@ class _Engine:
                 for i in retry:
                     f = failures.get(i)
                     msg = f.message if f else answer.message
-                    result.failed.append((i, answer.http_status, f"{msg} (gave up after {attempt} tries)"))
+                    result.failed.append(
+                        (i, answer.http_status, f"{msg} (gave up after {attempt} tries)")
+                    )
                 break
             if on_retry is not None:
                 await on_retry(retry, answer)
@@ -385,22 +438,65 @@ class _Engine:
         out: list[Outcome] = []
         status = result.last_status
         for i in result.accepted:
-            out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "delivered", 200,
-                               maybe_duplicated=i in result.maybe_dup))
+            out.append(
+                Outcome(
+                    rows[i]["rowid"],
+                    rows[i]["user_id"],
+                    "delivered",
+                    200,
+                    maybe_duplicated=i in result.maybe_dup,
+                )
+            )
         for i, code, msg in result.rejected:
-            out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "rejected", 200, code, msg,
-                               i in result.maybe_dup))
+            out.append(
+                Outcome(
+                    rows[i]["rowid"],
+                    rows[i]["user_id"],
+                    "rejected",
+                    200,
+                    code,
+                    msg,
+                    i in result.maybe_dup,
+                )
+            )
         for i, http_status, msg in result.failed:
-            out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "failed", http_status, None, msg,
-                               i in result.maybe_dup))
+            out.append(
+                Outcome(
+                    rows[i]["rowid"],
+                    rows[i]["user_id"],
+                    "failed",
+                    http_status,
+                    None,
+                    msg,
+                    i in result.maybe_dup,
+                )
+            )
         stopped = self.stop_answer
         for i in result.unsent:
             if stopped is not None:
-                out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "stopped", stopped.http_status,
-                                   None, stopped.message, i in result.maybe_dup))
+                out.append(
+                    Outcome(
+                        rows[i]["rowid"],
+                        rows[i]["user_id"],
+                        "stopped",
+                        stopped.http_status,
+                        None,
+                        stopped.message,
+                        i in result.maybe_dup,
+                    )
+                )
             else:
-                out.append(Outcome(rows[i]["rowid"], rows[i]["user_id"], "released", status, None,
-                                   "cancelled before sending", i in result.maybe_dup))
+                out.append(
+                    Outcome(
+                        rows[i]["rowid"],
+                        rows[i]["user_id"],
+                        "released",
+                        status,
+                        None,
+                        "cancelled before sending",
+                        i in result.maybe_dup,
+                    )
+                )
         return out
 
     def _count(self, outcomes: Sequence[Outcome]) -> None:
@@ -439,19 +535,60 @@ class _Engine:
         while True:
             answer = await self.client.attribution(params)
             if answer.verdict is Verdict.OK:
-                return [*attempts, Outcome(row["rowid"], row["user_id"], "delivered", answer.http_status,
-                                           maybe_duplicated=maybe_dup)]
+                return [
+                    *attempts,
+                    Outcome(
+                        row["rowid"],
+                        row["user_id"],
+                        "delivered",
+                        answer.http_status,
+                        maybe_duplicated=maybe_dup,
+                    ),
+                ]
             if answer.verdict is Verdict.STOP:
                 self.stop(answer)
-                return [*attempts, Outcome(row["rowid"], row["user_id"], "stopped", answer.http_status,
-                                           None, answer.message, maybe_dup)]
+                return [
+                    *attempts,
+                    Outcome(
+                        row["rowid"],
+                        row["user_id"],
+                        "stopped",
+                        answer.http_status,
+                        None,
+                        answer.message,
+                        maybe_dup,
+                    ),
+                ]
             maybe_dup = maybe_dup or answer.maybe_processed
             attempt += 1
             if attempt > self.cfg.max_retries:
-                return [*attempts, Outcome(row["rowid"], row["user_id"], "failed", answer.http_status, None,
-                                           f"{answer.message} (gave up after {attempt} tries)", maybe_dup)]
-            attempts.append(Outcome(row["rowid"], row["user_id"], "retry", answer.http_status, None,
-                                    answer.message))
+                return [
+                    *attempts,
+                    Outcome(
+                        row["rowid"],
+                        row["user_id"],
+                        "failed",
+                        answer.http_status,
+                        None,
+                        f"{answer.message} (gave up after {attempt} tries)",
+                        maybe_dup,
+                    ),
+                ]
+            attempts.append(
+                Outcome(
+                    row["rowid"], row["user_id"], "retry", answer.http_status, None, answer.message
+                )
+            )
             if not await self.backoff(attempt):
-                return [*attempts, Outcome(row["rowid"], row["user_id"], "released", answer.http_status,
-                                           None, "cancelled before sending", maybe_dup)]
+                return [
+                    *attempts,
+                    Outcome(
+                        row["rowid"],
+                        row["user_id"],
+                        "released",
+                        answer.http_status,
+                        None,
+                        "cancelled before sending",
+                        maybe_dup,
+                    ),
+                ]

@@ -47,8 +47,14 @@ class Outcome:
     maybe_duplicated: bool = False
 
 
-_FINAL_STATUS = {"delivered": "delivered", "rejected": "rejected", "failed": "failed",
-                 "stopped": "queued", "released": "queued", "retry": "in_flight"}
+_FINAL_STATUS = {
+    "delivered": "delivered",
+    "rejected": "rejected",
+    "failed": "failed",
+    "stopped": "queued",
+    "released": "queued",
+    "retry": "in_flight",
+}
 
 
 class SyncStore:
@@ -93,9 +99,17 @@ class SyncStore:
                 "failed = ?, waiting = ?, possibly_duplicated = ?, profiles = ?, error = ?, detail = ? "
                 "WHERE id = ?",
                 (
-                    time.time(), state, summary.total, summary.delivered, summary.rejected,
-                    summary.failed, summary.waiting_for_clevertap_id, summary.possibly_duplicated,
-                    summary.profiles_upserted, summary.stopped_reason, json.dumps(detail),
+                    time.time(),
+                    state,
+                    summary.total,
+                    summary.delivered,
+                    summary.rejected,
+                    summary.failed,
+                    summary.waiting_for_clevertap_id,
+                    summary.possibly_duplicated,
+                    summary.profiles_upserted,
+                    summary.stopped_reason,
+                    json.dumps(detail),
                     summary.run_id,
                 ),
             )
@@ -139,7 +153,9 @@ class SyncStore:
         rows.sort(key=lambda r: r["rowid"])
         return rows
 
-    def record(self, outcomes: Sequence[Outcome], *, run_id: int, mode: str, kind: str = "event") -> None:
+    def record(
+        self, outcomes: Sequence[Outcome], *, run_id: int, mode: str, kind: str = "event"
+    ) -> None:
         """Write attempt results (and the events' new states) in one transaction."""
         if not outcomes:
             return
@@ -157,8 +173,11 @@ class SyncStore:
             )
             if kind != "event":
                 return
-            delivered = [(ts, mode, ts, o.http_status, int(o.maybe_duplicated), o.rowid)
-                         for o in outcomes if o.outcome == "delivered"]
+            delivered = [
+                (ts, mode, ts, o.http_status, int(o.maybe_duplicated), o.rowid)
+                for o in outcomes
+                if o.outcome == "delivered"
+            ]
             if delivered:
                 self.conn.executemany(
                     "UPDATE installs SET status = 'delivered', delivered_at = ?, "
@@ -169,9 +188,18 @@ class SyncStore:
                     delivered,
                 )
             others = [
-                (_FINAL_STATUS[o.outcome], 0 if o.outcome in ("stopped", "released") else 1, ts,
-                 o.http_status, o.code, o.message, int(o.maybe_duplicated), o.rowid)
-                for o in outcomes if o.outcome != "delivered"
+                (
+                    _FINAL_STATUS[o.outcome],
+                    0 if o.outcome in ("stopped", "released") else 1,
+                    ts,
+                    o.http_status,
+                    o.code,
+                    o.message,
+                    int(o.maybe_duplicated),
+                    o.rowid,
+                )
+                for o in outcomes
+                if o.outcome != "delivered"
             ]
             if others:
                 self.conn.executemany(
