@@ -154,11 +154,9 @@ def test_401_stops_and_leaves_events_queued(
         with pytest.raises(CredentialsRejected, match="credentials or region wrong") as info:
             run_sync(db_path, cfg)
     else:
-        with CleverTapEmulator(
-            {"OTHER-REGION-ACC": ("x", "y")}
-        ) as target:  # the account lives elsewhere
-            with pytest.raises(CredentialsRejected, match="region") as info:
-                run_sync(db_path, config(target.url))
+        other_region = CleverTapEmulator({"OTHER-REGION-ACC": ("x", "y")})  # the account lives elsewhere
+        with other_region as target, pytest.raises(CredentialsRejected, match="region") as info:
+            run_sync(db_path, config(target.url))
     assert info.value.summary is not None and info.value.summary.delivered == 0
     assert statuses(db_path) == {"queued": 2500}
     assert emulator.events() == []
