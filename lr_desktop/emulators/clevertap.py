@@ -120,9 +120,9 @@ class Settings:
         return d
 
 
-@dataclass
+@dataclass(slots=True)
 class _Profile:
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] | None = None  # lazily created: most profiles only have events
     events: dict[str, list[int]] = field(default_factory=dict)  # name -> [count, first, last]
 
     def add_event(self, name: str, ts: int) -> None:
@@ -167,9 +167,9 @@ class CleverTapEmulator:
 
     def _init_state(self) -> None:
         self._events: list[tuple[str, str, str, int, dict[str, Any]]] = []
-        self._profiles: dict[tuple[str, str], _Profile] = {}
+        self._profiles: dict[str, dict[str, _Profile]] = {}  # account -> objectId -> profile
         self._installs: list[dict[str, Any]] = []
-        self._event_ids: set[tuple[str, Any]] = set()
+        self._event_ids: dict[str, set[Any]] = {}  # account -> lr_event_ids seen
         self._install_keys: set[tuple[Any, ...]] = set()
         self._event_names: dict[str, set[str]] = {}
         self._counts: Counter[str] = Counter()
@@ -242,17 +242,19 @@ class CleverTapEmulator:
     def profile(self, object_id: str, account: str | None = None) -> dict[str, Any] | None:
         """The /1/profile.json `record` for this objectId, or None."""
         with self._lock:
-            for (a, o), prof in self._profiles.items():
-                if o == object_id and (account is None or a == account):
-                    return self._profile_record(o, prof)
+            for a, by_id in self._profiles.items():
+                prof = by_id.get(object_id)
+                if prof is not None and (account is None or a == account):
+                    return self._profile_record(object_id, prof)
         return None
 
     def profiles(self, account: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [
                 {"account": a, **self._profile_record(o, p)}
-                for (a, o), p in self._profiles.items()
+                for a, by_id in self._profiles.items()
                 if account is None or a == account
+                for o, p in by_id.items()
             ]
 
     def installs(self, account: str | None = None) -> list[dict[str, Any]]:
@@ -290,7 +292,7 @@ class CleverTapEmulator:
             out["max_concurrent"] = self._max_concurrent
             out["in_progress"] = sum(self._in_progress.values())
             out["events_stored"] = len(self._events)
-            out["profiles"] = len(self._profiles)
+            out["profiles"] = sum(len(by_id) for by_id in self._profiles.values())
         return out
 
     def state(
@@ -476,21 +478,28 @@ class CleverTapEmulator:
         """Called with the lock held."""
         oid = rec["objectId"]
         ts = rec.get("ts", now)
-        prof = self._profiles.get((account, oid))
-        if prof is None:
-            prof = self._profiles[(account, oid)] = _Profile()
+        prof = self._get_profile(account, oid)
         if rec["type"] == "profile":
+            if prof.data is None:
+                prof.data = {}
             prof.data.update(rec.get("profileData") or {})
             return
         data = rec.get("evtData") or {}
         self._add_event(account, oid, rec["evtName"], ts, data, prof)
         event_id = data.get("lr_event_id")
         if event_id is not None:
-            key = (account, event_id)
-            if key in self._event_ids:
+            seen = self._event_ids.setdefault(account, set())
+            if event_id in seen:
                 self._counts["duplicates"] += 1
             else:
-                self._event_ids.add(key)
+                seen.add(event_id)
+
+    def _get_profile(self, account: str, oid: str) -> _Profile:
+        by_id = self._profiles.setdefault(account, {})
+        prof = by_id.get(oid)
+        if prof is None:
+            prof = by_id[oid] = _Profile()
+        return prof
 
     def _add_event(
         self, account: str, oid: str, name: str, ts: int, data: dict[str, Any], prof: _Profile
@@ -571,9 +580,7 @@ class CleverTapEmulator:
             self._install_keys.add(key)
             self._installs.append(install)
             self._counts["attribution_stored"] += 1
-            prof = self._profiles.get((account, device))
-            if prof is None:
-                prof = self._profiles[(account, device)] = _Profile()
+            prof = self._get_profile(account, device)
             self._add_event(account, device, "UTM Visited", ts, data, prof)
         return ok
 
@@ -589,7 +596,7 @@ class CleverTapEmulator:
             return early
         object_id = req.arg("objectId") or ""
         with self._lock:
-            prof = self._profiles.get((account, object_id))
+            prof = self._profiles.get(account, {}).get(object_id)
             record = self._profile_record(object_id, prof) if prof else None
         if record is None:
             answer = Response(
@@ -604,7 +611,7 @@ class CleverTapEmulator:
     def _profile_record(object_id: str, prof: _Profile) -> dict[str, Any]:
         return {
             "objectId": object_id,
-            "profileData": dict(prof.data),
+            "profileData": dict(prof.data or {}),
             "events": {
                 name: {"count": c, "first_seen": first, "last_seen": last}
                 for name, (c, first, last) in prof.events.items()
