@@ -1,0 +1,454 @@
+"""A Linkrunner Data API emulator on 127.0.0.1 (demo and tests).
+
+`GET /api/v1/attributed-users` with header `linkrunner-key`, query `page` (1-based),
+`limit` (<= 1000), `start_timestamp`/`end_timestamp` (inclusive; ISO 8601, `YYYY-MM-DD
+HH:MM:SS`, a date, or epoch seconds; naive values are read in `timezone`, default UTC),
+optional `display_id` (a campaign). Newest first. The envelope is an assumption
+(Linkrunner does not document it precisely; the client accepts several):
+
+    {"status": 200, "msg": "Attributed users",
+     "data": {"users": [...], "pagination": {"page", "limit", "total", "pages"}}}
+
+Answers 401 for a missing or wrong key, 400 for bad paging, 429 (Retry-After: 1) above
+`rate_limit` requests in any one second. Control endpoints (no key) under `/_emulator/`:
+`GET stats`, `GET users`, `POST users {"count", "attributed_at"?}`, `POST trickle
+{"count", "every"}` (count 0 stops), `POST faults {"status", "times"}` (status 0 drops the
+connection), `POST reset`.
+
+Run standalone: `python -m lr_desktop.emulators.linkrunner --users 500 --trickle 5 --every 10`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lr_desktop.emulators.httpserver import DROP, HttpServer, Request, Response
+
+__all__ = ["DEMO_KEY", "Hold", "LinkrunnerEmulator", "generate_user", "iso"]
+
+DEMO_KEY = "demo-linkrunner-key"
+USERS_PATH = "/api/v1/attributed-users"
+MAX_LIMIT = 1000
+
+# network -> (publisher platform, campaigns as (display id, name))
+CAMPAIGNS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "META": ("facebook", (("meta-summer", "Summer Sale"), ("meta-retarget", "Retargeting Q3"))),
+    "GOOGLE": ("google", (("g-uac", "UAC Installs"), ("g-brand", "Brand Search"))),
+    "TIKTOK": ("tiktok", (("tt-spark", "Creators Spark"),)),
+    "APPLE_SEARCH_ADS": ("apple", (("asa-brand", "Brand Keywords"),)),
+}
+_NETWORK_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
+ORGANIC_SHARE = 0.4
+WITHOUT_CLEVERTAP_ID_SHARE = 0.1
+_FIRST = ("Asha", "Ravi", "Meera", "John", "Li", "Sara", "Omar", "Nina", "Karan", "Zoe")
+_LAST = ("Shah", "Iyer", "Smith", "Chen", "Khan", "Garcia", "Rao", "Müller", "Das", "Kim")
+_PHONES = {"android": ("Pixel 8", "Galaxy S23", "Redmi Note 12"), "ios": ("iPhone 15", "iPhone 13")}
+
+
+def iso(epoch: float) -> str:
+    """Epoch seconds -> `2026-01-05T10:11:12.000Z` (how the emulator writes times)."""
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def generate_user(rng: random.Random, number: int, attributed_at: float) -> dict[str, Any]:
+    """One attributed user in the Data API's shape. `user_data.clevertap_id` is what the app
+    passed to the Linkrunner SDK (`setAdditionalData({clevertap_id})`); ~10% have none yet."""
+    platform = "ios" if rng.random() < 0.35 else "android"
+    installed = int(attributed_at) - rng.randrange(0, 600)
+    organic = rng.random() < ORGANIC_SHARE
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    uid = f"lr-user-{number:07d}"
+    ct_id = None if rng.random() < WITHOUT_CLEVERTAP_ID_SHARE else f"__{rng.getrandbits(64):016x}"
+    record: dict[str, Any] = {
+        "attributed_at": iso(attributed_at),
+        "installed_at": iso(installed),
+        "store_click_at": None,
+        "attribution_type": "ORGANIC" if organic else "INORGANIC",
+        "ad_channel": None,
+        "campaign_display_id": None,
+        "campaign_name": None,
+        "link": None,
+        "meta_ad_id": None,
+        "ad_set_id": None,
+        "ad_set_name": None,
+        "ad_creative_id": None,
+        "ad_creative_name": None,
+        "publisher_platform": None,
+        "platform_position": None,
+        "user_data": {
+            "id": uid,
+            "name": f"{first} {last}",
+            "email": f"{first.lower()}.{number}@example.com",
+            "phone": f"+91 9{rng.randrange(10**8, 10**9)}",
+            "clevertap_id": ct_id,
+            "device_data": {
+                "platform": platform,
+                "os": "iOS" if platform == "ios" else "Android",
+                "model": rng.choice(_PHONES[platform]),
+            },
+        },
+    }
+    if not organic:
+        network = rng.choices(list(CAMPAIGNS), _NETWORK_WEIGHTS)[0]
+        if platform == "android" and network == "APPLE_SEARCH_ADS":
+            network = "GOOGLE"
+        publisher, campaigns = CAMPAIGNS[network]
+        display_id, name = rng.choice(campaigns)
+        ad_set = rng.randrange(1, 4)
+        record.update(
+            ad_channel=network,
+            campaign_display_id=display_id,
+            campaign_name=name,
+            link=f"https://app.lrnr.in/{display_id}",
+            store_click_at=iso(installed - rng.randrange(30, 3600)),
+            ad_set_id=f"{display_id}-set-{ad_set}",
+            ad_set_name=f"{name} / set {ad_set}",
+            ad_creative_id=f"{display_id}-cr-{rng.randrange(1, 6)}",
+            ad_creative_name=f"{name} creative",
+            publisher_platform=publisher,
+            platform_position="feed" if network in ("META", "TIKTOK") else None,
+        )
+        if network == "META":
+            record["meta_ad_id"] = str(rng.randrange(10**14, 10**15))
+    return record
+
+
+def _parse_time(text: str, tz: str) -> float:
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    value = text.replace("Z", "+00:00").replace(" ", "T", 1)
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+    return parsed.timestamp()
+
+
+def _epoch(iso_text: str) -> float:
+    return datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp()
+
+
+@dataclass
+class Hold:
+    """Requests for pages >= `page` wait until `release()`; `reached` is set when one does."""
+
+    page: int
+    reached: threading.Event
+    released: threading.Event
+
+    def release(self) -> None:
+        self.released.set()
+
+
+class LinkrunnerEmulator:
+    """In-process emulator: `LinkrunnerEmulator(api_key=..., seed=..., users=...).start()`."""
+
+    def __init__(
+        self,
+        api_key: str = DEMO_KEY,
+        *,
+        seed: int = 0,
+        users: int = 0,
+        days: int = 30,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: int | None = 30,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.api_key = api_key
+        self.rate_limit = rate_limit
+        self.clock = clock
+        self._seed = seed
+        self._days = days
+        self._initial = users
+        self._lock = threading.Lock()
+        self._server = HttpServer(self.handle, host=host, port=port)
+        self._trickle_stop = threading.Event()
+        self._trickle: threading.Thread | None = None
+        self._init_state()
+
+    def _init_state(self) -> None:
+        with self._lock:
+            self._rng = random.Random(self._seed)
+            self._users: list[dict[str, Any]] = []
+            self._times: list[float] = []  # attributed_at (epoch) per user, same order
+            self._recent: collections.deque[float] = collections.deque()  # served, last 1 s
+            self._window: collections.deque[float] = collections.deque()  # all, last 1 s
+            self._faults: list[int] = []
+            self._holds: list[Hold] = []
+            self.counters: collections.Counter[str] = collections.Counter()
+            self.max_requests_per_second = 0
+        if self._initial:
+            now = self.clock()
+            span = self._days * 86400
+            rng = random.Random(self._seed + 1)
+            times = sorted(now - 1 - rng.random() * span for _ in range(self._initial))
+            self._add(times)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> LinkrunnerEmulator:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_trickle()
+        with self._lock:
+            for hold in self._holds:
+                hold.release()
+        self._server.stop()
+
+    def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
+        try:
+            self._server.serve_forever(ready)
+        finally:
+            self.stop_trickle()
+
+    def __enter__(self) -> LinkrunnerEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    # -- data ----------------------------------------------------------------------
+
+    def _add(self, times: list[float]) -> list[dict[str, Any]]:
+        with self._lock:
+            added = []
+            for t in times:
+                user = generate_user(self._rng, len(self._users) + 1, t)
+                self._users.append(user)
+                self._times.append(float(int(t)))
+                added.append(user)
+            return added
+
+    def add_users(self, n: int, *, attributed_at: float | None = None) -> list[dict[str, Any]]:
+        """Attribute `n` more users now (or at `attributed_at`, e.g. to simulate late rows)."""
+        t = self.clock() if attributed_at is None else attributed_at
+        return self._add([t] * n)
+
+    def users(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._users)
+
+    def user_ids(self) -> set[str]:
+        with self._lock:
+            return {u["user_data"]["id"] for u in self._users}
+
+    def start_trickle(self, count: int, every: float) -> None:
+        """Attribute `count` new users every `every` seconds in a background thread."""
+        self.stop_trickle()
+        if count <= 0:
+            return
+        self._trickle_stop = stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(every):
+                self.add_users(count)
+
+        self._trickle = threading.Thread(target=run, name="lr-emu-trickle", daemon=True)
+        self._trickle.start()
+
+    def stop_trickle(self) -> None:
+        self._trickle_stop.set()
+        if self._trickle is not None:
+            self._trickle.join(5)
+            self._trickle = None
+
+    def fail_next(self, status: int, times: int = 1) -> None:
+        """Answer the next `times` data requests with `status` (0 = drop the connection)."""
+        with self._lock:
+            self._faults.extend([status] * times)
+
+    def hold(self, page: int) -> Hold:
+        """Make requests for pages >= `page` wait (e.g. to kill a client mid-pull)."""
+        h = Hold(page, threading.Event(), threading.Event())
+        with self._lock:
+            self._holds.append(h)
+        return h
+
+    def reset(self) -> None:
+        self.stop_trickle()
+        with self._lock:
+            for h in self._holds:
+                h.release()
+        self._init_state()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "users": len(self._users),
+                "requests": self.counters["requests"],
+                "pages_served": self.counters["pages"],
+                "rate_limited": self.counters["rate_limited"],
+                "unauthorised": self.counters["unauthorised"],
+                "faults": self.counters["faults"],
+                "max_requests_per_second": self.max_requests_per_second,
+                "rate_limit": self.rate_limit,
+            }
+
+    # -- HTTP ------------------------------------------------------------------------
+
+    async def handle(self, req: Request) -> Response:
+        if req.path.startswith("/_emulator/"):
+            return self._control(req)
+        if req.path.rstrip("/") != USERS_PATH:
+            return Response(404, {"status": 404, "msg": "Not found"})
+        if req.method != "GET":
+            return Response(405, {"status": 405, "msg": "Method not allowed"})
+        return await self._attributed_users(req)
+
+    def _admit(self) -> tuple[Response | None, int | None]:
+        """Count the request; an early answer (401/429/fault) or the fault to apply."""
+        now = time.monotonic()
+        with self._lock:
+            self.counters["requests"] += 1
+            self._window.append(now)
+            while self._window and self._window[0] <= now - 1.0:
+                self._window.popleft()
+            self.max_requests_per_second = max(self.max_requests_per_second, len(self._window))
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.popleft()
+            if self.rate_limit is not None and len(self._recent) >= self.rate_limit:
+                self.counters["rate_limited"] += 1
+                return Response(
+                    429, {"status": 429, "msg": "Too many requests"}, {"Retry-After": "1"}
+                ), None
+            self._recent.append(now)
+            if self._faults:
+                self.counters["faults"] += 1
+                return None, self._faults.pop(0)
+        return None, None
+
+    async def _attributed_users(self, req: Request) -> Response:
+        if req.headers.get("linkrunner-key") != self.api_key:
+            with self._lock:
+                self.counters["requests"] += 1
+                self.counters["unauthorised"] += 1
+            return Response(401, {"status": 401, "msg": "Invalid API key"})
+        early, fault = self._admit()
+        if early is not None:
+            return early
+        if fault is not None:
+            return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
+        try:
+            page = int(req.arg("page", "1") or 1)
+            limit = int(req.arg("limit", "50") or 50)
+            tz = req.arg("timezone") or "UTC"
+            start = req.arg("start_timestamp")
+            end = req.arg("end_timestamp")
+            lo = _parse_time(start, tz) if start else None
+            hi = _parse_time(end, tz) if end else None
+        except (ValueError, ZoneInfoNotFoundError) as exc:
+            return Response(400, {"status": 400, "msg": f"Bad query: {exc}"})
+        if page < 1 or not 1 <= limit <= MAX_LIMIT:
+            return Response(400, {"status": 400, "msg": f"page >= 1 and 1 <= limit <= {MAX_LIMIT}"})
+        await self._wait_holds(page)
+        display_id = req.arg("display_id")
+        with self._lock:
+            chosen = [
+                (t, i, u)
+                for i, (t, u) in enumerate(zip(self._times, self._users, strict=True))
+                if (lo is None or t >= lo)
+                and (hi is None or t <= hi)
+                and (not display_id or u["campaign_display_id"] == display_id)
+            ]
+            self.counters["pages"] += 1
+        chosen.sort(key=lambda x: (-x[0], -x[1]))  # newest first
+        total = len(chosen)
+        rows = [u for _t, _i, u in chosen[(page - 1) * limit : page * limit]]
+        pages = (total + limit - 1) // limit
+        body = {
+            "status": 200,
+            "msg": "Attributed users",
+            "data": {
+                "users": rows,
+                "pagination": {"page": page, "limit": limit, "total": total, "pages": pages},
+            },
+        }
+        return Response(200, body)
+
+    async def _wait_holds(self, page: int) -> None:
+        with self._lock:
+            holds = [h for h in self._holds if page >= h.page and not h.released.is_set()]
+        for h in holds:
+            h.reached.set()
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, h.released.wait, 60)
+
+    def _control(self, req: Request) -> Response:
+        what = req.path.removeprefix("/_emulator/").strip("/")
+        try:
+            body = req.json() if req.body else {}
+        except ValueError:
+            return Response(400, {"error": "body must be JSON"})
+        if what == "stats" and req.method == "GET":
+            return Response(200, self.stats())
+        if what == "users" and req.method == "GET":
+            return Response(200, {"users": self.users()})
+        if what == "users" and req.method == "POST":
+            at = body.get("attributed_at")
+            added = self.add_users(
+                int(body.get("count", 1)), attributed_at=_epoch(at) if at else None
+            )
+            return Response(200, {"added": len(added), "users": len(self._users)})
+        if what == "trickle" and req.method == "POST":
+            self.start_trickle(int(body.get("count", 0)), float(body.get("every", 10)))
+            return Response(200, {"ok": True})
+        if what == "faults" and req.method == "POST":
+            self.fail_next(int(body.get("status", 503)), int(body.get("times", 1)))
+            return Response(200, {"ok": True})
+        if what == "reset" and req.method == "POST":
+            self.reset()
+            return Response(200, {"ok": True})
+        return Response(404, {"error": f"unknown control endpoint {what!r}"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Linkrunner Data API emulator on 127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--key", default=DEMO_KEY, help=f"API key it accepts (default {DEMO_KEY})")
+    p.add_argument("--users", type=int, default=500, help="users attributed before start")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rate-limit", type=int, default=30, help="requests per second (0 = none)")
+    p.add_argument("--trickle", type=int, default=0, help="new users every --every seconds")
+    p.add_argument("--every", type=float, default=10.0)
+    args = p.parse_args(argv)
+    emu = LinkrunnerEmulator(
+        args.key,
+        seed=args.seed,
+        users=args.users,
+        port=args.port,
+        rate_limit=args.rate_limit or None,
+    )
+
+    def ready() -> None:
+        print(f"Linkrunner emulator listening on {emu.url}", flush=True)
+        print(f"  {args.users} users; stats at {emu.url}/_emulator/stats", flush=True)
+        if args.trickle:
+            emu.start_trickle(args.trickle, args.every)
+
+    emu.serve_forever(ready)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,361 @@
+"""Linkrunner Data API client: `GET /api/v1/attributed-users`, paged, rate limited, retried.
+
+The API key travels only in the `linkrunner-key` header (set by an httpx auth hook);
+it is never put in URLs, logs, reprs or error messages.
+
+Answer shapes accepted (the envelope is not documented precisely, so be tolerant):
+a bare list, `{"data": [...]}`, `{"users": [...]}` or `{"data": {"users": [...],
+"pagination": {"page", "limit", "total", "pages"}}}` (what the bundled emulator sends).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_PAGE_SIZE",
+    "BadAnswer",
+    "Cancelled",
+    "KeyRejected",
+    "LinkrunnerClient",
+    "LinkrunnerError",
+    "LinkrunnerUnavailable",
+    "Page",
+    "RetryPolicy",
+    "TokenBucket",
+    "format_timestamp",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.linkrunner.io"
+USERS_PATH = "/api/v1/attributed-users"
+MAX_PAGE_SIZE = 1000
+DEFAULT_RATE = 25.0  # requests/second; Linkrunner allows 30
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+KEY_REJECTED = "Linkrunner API key rejected: check it under Integrations > Linkrunner"
+
+
+class LinkrunnerError(Exception):
+    """A Linkrunner problem; the message says what happened (never contains the key)."""
+
+
+class KeyRejected(LinkrunnerError):
+    """HTTP 401/403, or no usable key."""
+
+
+class LinkrunnerUnavailable(LinkrunnerError):
+    """Retries ran out (429, 5xx or network trouble)."""
+
+
+class BadAnswer(LinkrunnerError):
+    """Linkrunner answered something this app cannot use."""
+
+
+class Cancelled(LinkrunnerError):
+    """The caller's cancel event was set while waiting."""
+
+
+def format_timestamp(epoch: int | float) -> str:
+    """Epoch seconds -> `2026-01-01T00:00:00Z` (what start/end_timestamp carry)."""
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class TokenBucket:
+    """Thread-safe token bucket: `acquire()` blocks until a request may go.
+
+    With `burst=1` at most `floor(rate * w) + 1` requests start in any window of `w`
+    seconds, so the default 25/s stays under Linkrunner's 30 requests per second.
+    """
+
+    def __init__(
+        self, rate: float, burst: float = 1.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = rate
+        self.capacity = float(burst)
+        self._tokens = float(burst)
+        self._clock = clock
+        self._last = clock()
+        self._lock = threading.Lock()
+        self._idle = threading.Event()  # never set: an interruptible-free wait when no cancel
+
+    def acquire(self, cancel: threading.Event | None = None) -> bool:
+        """Take one token; False if `cancel` was set while waiting."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return True
+                wait = (1 - self._tokens) / self.rate
+            if (cancel or self._idle).wait(wait):
+                return False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries of 429/5xx/network errors: exponential backoff with full jitter."""
+
+    max_retries: int = 5
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    honour_retry_after: bool = True  # capped at backoff_cap
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+        delay = rng.uniform(0, ceiling)
+        if self.honour_retry_after and retry_after is not None:
+            delay = max(delay, min(retry_after, self.backoff_cap))
+        return delay
+
+
+@dataclass
+class Page:
+    number: int
+    records: list[dict[str, Any]]
+    total: int | None = None  # users matching the query, when the answer says
+    pages: int | None = None  # pages in all, when the answer says
+    limit: int = MAX_PAGE_SIZE
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _KeyAuth(httpx.Auth):
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["linkrunner-key"] = self._key
+        yield request
+
+    def __repr__(self) -> str:
+        return "_KeyAuth(***)"
+
+
+def _check_key(key: str | None) -> str:
+    key = (key or "").strip()
+    if not key:
+        raise KeyRejected("No Linkrunner API key: add it under Integrations > Linkrunner")
+    if any(ord(c) < 33 or ord(c) > 126 for c in key):
+        raise KeyRejected(
+            "The Linkrunner API key contains spaces or unusual characters: "
+            "paste it again under Integrations > Linkrunner"
+        )
+    return key
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    raw = resp.headers.get("retry-after")
+    try:
+        return max(0.0, float(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def parse_page(number: int, limit: int, body: Any) -> Page:
+    """Pull the user records (and paging facts, if any) out of an answer."""
+    data = body.get("data", body) if isinstance(body, dict) else body
+    pagination: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key in ("pagination", "meta"):
+            if isinstance(data.get(key), dict):
+                pagination = data[key]
+        if not pagination and isinstance(body, dict) and isinstance(body.get("pagination"), dict):
+            pagination = body["pagination"]
+        for key in ("users", "attributed_users", "data", "results", "items"):
+            if isinstance(data.get(key), list):
+                data = data[key]
+                break
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise BadAnswer("Linkrunner's answer has no list of attributed users")
+
+    def number_of(name: str) -> int | None:
+        value = pagination.get(name)
+        if value is None and isinstance(body, dict):
+            value = body.get(name)
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    served_limit = number_of("limit")  # a server may cap the page size below what was asked
+    return Page(
+        number,
+        data,
+        total=number_of("total"),
+        pages=number_of("pages"),
+        limit=served_limit if served_limit and served_limit > 0 else limit,
+    )
+
+
+class LinkrunnerClient:
+    """Blocking client; one instance per pull. Use as a context manager or `close()`."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str | None = None,
+        requests_per_second: float | None = DEFAULT_RATE,
+        burst: float = 1.0,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        cancel: threading.Event | None = None,
+        seed: int | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        key = _check_key(api_key)
+        # Only the bundled emulator (loopback) may replace the real host.
+        self.base_url = validate_loopback_endpoint(base_url) if base_url else DEFAULT_BASE_URL
+        self.bucket = TokenBucket(requests_per_second, burst) if requests_per_second else None
+        self.retry = retry or RetryPolicy()
+        self.cancel = cancel
+        self.requests = 0  # HTTP requests sent (including retries)
+        self.retries = 0
+        self._rng = random.Random(seed)
+        self._idle = threading.Event()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=_KeyAuth(key),
+            timeout=timeout,
+            headers={"accept": "application/json", "user-agent": "lr-desktop"},
+            transport=transport,
+            follow_redirects=False,  # a redirect could carry the key elsewhere
+        )
+
+    def __repr__(self) -> str:
+        return f"LinkrunnerClient(base_url={self.base_url!r}, api_key=***)"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> LinkrunnerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests --------------------------------------------------------------------
+
+    def _wait(self, seconds: float) -> None:
+        if (self.cancel or self._idle).wait(seconds):
+            raise Cancelled("Cancelled")
+
+    def get_json(self, path: str, params: dict[str, str | int]) -> Any:
+        """GET with rate limiting and retries; the decoded JSON answer."""
+        attempt = 0
+        while True:
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled("Cancelled")
+            if self.bucket is not None and not self.bucket.acquire(self.cancel):
+                raise Cancelled("Cancelled")
+            attempt += 1
+            self.requests += 1
+            problem: str
+            retry_after: float | None = None
+            try:
+                resp = self._http.get(path, params=params)
+            except httpx.TransportError as exc:
+                problem = f"network error ({type(exc).__name__})"
+            else:
+                log.debug("GET %s -> %s", path, resp.status_code)
+                if resp.status_code in (401, 403):
+                    raise KeyRejected(KEY_REJECTED)
+                if resp.status_code == 200:
+                    try:
+                        return resp.json()
+                    except ValueError:
+                        raise BadAnswer("Linkrunner answered something that is not JSON") from None
+                if resp.status_code not in RETRY_STATUSES:
+                    raise BadAnswer(
+                        f"Linkrunner refused the request: HTTP {resp.status_code} {_short(resp)}"
+                    )
+                problem = f"HTTP {resp.status_code}"
+                retry_after = _retry_after(resp)
+            if attempt > self.retry.max_retries:
+                raise LinkrunnerUnavailable(
+                    f"Linkrunner did not answer after {attempt} tries (last: {problem}); "
+                    "try again later"
+                )
+            self.retries += 1
+            delay = self.retry.delay(attempt, retry_after, self._rng)
+            log.info("Linkrunner %s; retrying in %.2fs (try %d)", problem, delay, attempt + 1)
+            self._wait(delay)
+
+    def attributed_users_page(
+        self,
+        page: int,
+        *,
+        limit: int = MAX_PAGE_SIZE,
+        start: int | None = None,
+        end: int | None = None,
+        display_id: str | None = None,
+        timezone: str = "UTC",
+    ) -> Page:
+        """One page (1-based) of attributed users, optionally within [start, end] (epoch s)."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        params: dict[str, str | int] = {"page": page, "limit": limit, "timezone": timezone}
+        if display_id:
+            params["display_id"] = display_id
+        if start is not None:
+            params["start_timestamp"] = format_timestamp(start)
+        if end is not None:
+            params["end_timestamp"] = format_timestamp(end)
+        return parse_page(page, limit, self.get_json(USERS_PATH, params))
+
+    def iter_attributed_users(
+        self,
+        *,
+        limit: int = MAX_PAGE_SIZE,
+        start: int | None = None,
+        end: int | None = None,
+        display_id: str | None = None,
+        timezone: str = "UTC",
+        first_page: int = 1,
+    ) -> Iterator[Page]:
+        """Pages until an empty one, the last one the answer names, or (when the answer
+        names no page count) a short one."""
+        number = first_page
+        previous: list[dict[str, Any]] | None = None
+        while True:
+            page = self.attributed_users_page(
+                number, limit=limit, start=start, end=end, display_id=display_id, timezone=timezone
+            )
+            if page.records and page.records == previous:
+                raise BadAnswer("Linkrunner sent the same page twice; paging is not working")
+            yield page
+            if not page.records:
+                return
+            if page.pages is not None:
+                if number >= page.pages:
+                    return
+            elif len(page.records) < page.limit:
+                return
+            previous = page.records
+            number += 1
+
+
+def _short(resp: httpx.Response) -> str:
+    """A short, key-free excerpt of an error answer."""
+    try:
+        body = resp.json()
+        text = str(body.get("msg") or body.get("message") or body.get("error") or "")
+    except (ValueError, AttributeError):
+        text = resp.text
+    return text[:200]
