@@ -1,0 +1,335 @@
+"""The one mapping from a Linkrunner record (a file row or a Data API JSON object)
+to an `Attribution`, shared by the file importer and the Linkrunner Data API client.
+
+Accepted names (first non-empty one wins, in this order):
+
+- user_id: `user_id`, the Data API's nested `user_data.id`, or the flattened
+  columns `user_data.id` / `user_data_id`.
+- clevertap_id: `clevertap_id`, `clevertapId`, nested `user_data.clevertap_id` /
+  `additional_data.clevertap_id`, or those names flattened with `.` or `_`.
+- ad_network: `ad_network`, `ad_channel` (Data API), `network_name` (webhooks).
+- attributed_at: `attributed_at`, `attributed_on` (webhooks).
+- every other `Attribution` field by its own name.
+
+Attribution type: `attribution_type` ORGANIC / INORGANIC in any case. When it is
+absent, `attribution_source` decides: ORGANIC / INORGANIC as such, and any other
+source (META, GOOGLE, ...) means INORGANIC, with that source as the ad network if
+none is given. When both are absent (Data API answers carry neither), the ad
+network decides the same way: `ORGANIC` is organic, any other network inorganic.
+
+Times: ISO 8601 (no zone means UTC; a trailing ` UTC` is accepted) or epoch
+seconds (number or numeric text). Epoch milliseconds are refused with a reason.
+Empty or blank values count as absent. Values CleverTap would refuse are refused
+here, with the same limits (`clevertap.rules`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from lr_desktop.clevertap.rules import (
+    MAX_IDENTIFIER_CHARS,
+    MAX_STRING_BYTES,
+    MAX_TS,
+    MIN_TS,
+    string_value_problem,
+)
+from lr_desktop.model import INORGANIC, ORGANIC, Attribution
+
+__all__ = [
+    "FIELD_ALIASES",
+    "REQUIRED_FIELDS",
+    "RowProblem",
+    "attribution_from_record",
+    "parse_timestamp",
+]
+
+
+class RowProblem(Exception):
+    """A record that cannot become an attributed user; the message says why, for a marketer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Attribution field -> accepted flat names, in order of preference.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "user_id": ("user_id", "user_data.id", "user_data_id"),
+    "attribution_type": ("attribution_type",),
+    "platform": ("platform",),
+    "installed_at": ("installed_at",),
+    "clevertap_id": (
+        "clevertap_id",
+        "clevertapId",
+        "user_data.clevertap_id",
+        "user_data_clevertap_id",
+        "additional_data.clevertap_id",
+        "additional_data_clevertap_id",
+    ),
+    "ad_network": ("ad_network", "ad_channel", "network_name"),
+    "campaign_id": ("campaign_id",),
+    "campaign_display_id": ("campaign_display_id",),
+    "campaign_name": ("campaign_name",),
+    "attributed_at": ("attributed_at", "attributed_on"),
+    "store_click_at": ("store_click_at",),
+    "deeplink": ("deeplink",),
+    "link": ("link",),
+    "attribution_source": ("attribution_source",),
+    "ad_set_id": ("ad_set_id",),
+    "ad_set_name": ("ad_set_name",),
+    "ad_creative_id": ("ad_creative_id",),
+    "ad_creative_name": ("ad_creative_name",),
+    "group_name": ("group_name",),
+    "asset_group_name": ("asset_group_name",),
+    "asset_name": ("asset_name",),
+}
+
+# A file must have a column for each of these (any of the alternatives will do).
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "user_id": FIELD_ALIASES["user_id"],
+    "attribution_type": (
+        *FIELD_ALIASES["attribution_type"],
+        *FIELD_ALIASES["attribution_source"],
+        *FIELD_ALIASES["ad_network"],
+    ),
+    "installed_at": FIELD_ALIASES["installed_at"],
+    "platform": FIELD_ALIASES["platform"],
+}
+
+_SHOWN = 60  # characters of a bad value quoted back in a reason
+_ISO_HINT = "use an ISO date like 2026-01-01T10:00:00Z or epoch seconds"
+_PLATFORMS = {"android": "android", "ios": "ios"}
+_TYPES = {"ORGANIC": ORGANIC, "INORGANIC": INORGANIC}
+_NESTED_CT = (("user_data", "clevertap_id"), ("additional_data", "clevertap_id"))
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _text(field: str, value: Any) -> str | None:
+    """A stripped non-empty string, or None; numbers become their digits."""
+    if type(value) is str:
+        value = value.strip()
+        if not value:
+            return None
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RowProblem(f"{field} contains characters that are not valid text") from None
+        return value
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise RowProblem(f"{field} must be text, not {str(value).lower()}")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RowProblem(f"{field} {value!r} is not a usable value")
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):  # a str subclass
+        return _text(field, str(value))
+    raise RowProblem(f"{field} must be text, not a {type(value).__name__}")
+
+
+def _check_range(field: str, shown: Any, ts: int) -> int:
+    if ts < MIN_TS:
+        raise RowProblem(f"{field} {_show(shown)} is before 1970; {_ISO_HINT}")
+    if ts > MAX_TS:
+        unit = "milliseconds" if ts < 10**14 else "microseconds" if ts < 10**17 else ""
+        if ts >= 10**12 and unit:
+            raise RowProblem(
+                f"{field} {_show(shown)} looks like {unit}; use epoch seconds or an ISO date"
+            )
+        raise RowProblem(f"{field} {_show(shown)} is too far in the future; {_ISO_HINT}")
+    return ts
+
+
+def parse_timestamp(value: Any, field: str = "timestamp") -> int:
+    """Epoch seconds from ISO 8601 text (no zone = UTC) or epoch seconds (int or numeric text).
+
+    Raises RowProblem for empty values, milliseconds, dates before 1970 and anything else.
+    """
+    if type(value) is str:
+        text = value.strip()
+        if text.isdigit() and text.isascii():
+            return _check_range(field, text, int(text))
+        return _parse_text(field, text)
+    if isinstance(value, bool) or value is None:
+        raise RowProblem(f"{field} is missing" if value is None else f"{field} must be a date")
+    if isinstance(value, int):
+        return _check_range(field, value, value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RowProblem(f"{field} {value!r} is not a date; {_ISO_HINT}")
+        return _check_range(field, value, math.floor(value))
+    if isinstance(value, str):
+        return parse_timestamp(str(value), field)
+    if isinstance(value, datetime):
+        return _from_datetime(field, value)
+    raise RowProblem(f"{field} must be a date, not a {type(value).__name__}")
+
+
+def _parse_text(field: str, text: str) -> int:
+    if not text:
+        raise RowProblem(f"{field} is missing")
+    head = text[0]
+    if head in "-+" or head.isdigit():
+        number = _number(text)
+        if number is not None:
+            return _check_range(field, text, number)
+    iso = text
+    if iso[-3:].upper() in ("UTC", "GMT"):
+        iso = iso[:-3].rstrip()
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        raise RowProblem(f"{field} '{_show(text)}' is not a date; {_ISO_HINT}") from None
+    return _from_datetime(field, when, text)
+
+
+def _number(text: str) -> int | None:
+    """Whole epoch seconds from numeric text like '-5' or '1767225600.25', else None."""
+    body = text[1:] if text[0] in "-+" else text
+    whole, _, frac = body.partition(".")
+    if not (whole.isdigit() and whole.isascii()):
+        return None
+    if frac and not (frac.isdigit() and frac.isascii()):
+        return None
+    number = int(whole)
+    return -number if text[0] == "-" else number
+
+
+def _from_datetime(field: str, when: datetime, shown: Any = None) -> int:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        ts = math.floor(when.timestamp())
+    except (OverflowError, ValueError, OSError):
+        raise RowProblem(f"{field} '{_show(shown or when)}' is not a usable date") from None
+    return _check_range(field, shown if shown is not None else when.isoformat(), ts)
+
+
+def _pick(raw: Mapping[Any, Any], names: tuple[str, ...]) -> Any:
+    get = raw.get
+    for name in names:
+        value = get(name)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _nested(raw: Mapping[Any, Any], outer: str, inner: str) -> Any:
+    obj = raw.get(outer)
+    if isinstance(obj, Mapping):
+        value = obj.get(inner)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
+    """Map one Linkrunner record to an Attribution, or raise RowProblem saying why not."""
+    if not isinstance(raw, Mapping):
+        raise RowProblem(f"the record is a {type(raw).__name__}, not an object with named fields")
+    get = raw.get
+
+    user_id = _pick(raw, FIELD_ALIASES["user_id"])
+    if user_id is None:
+        user_id = _nested(raw, "user_data", "id")
+    user_id = _text("user_id", user_id)
+    if user_id is None:
+        raise RowProblem("user_id is missing")
+
+    ad_network = _text("ad_network", _pick(raw, FIELD_ALIASES["ad_network"]))
+    source = _text("attribution_source", get("attribution_source"))
+    kind = _text("attribution_type", get("attribution_type"))
+    if kind is not None:
+        attribution_type = _TYPES.get(kind.upper())
+        if attribution_type is None:
+            raise RowProblem(f"attribution_type '{_show(kind)}' is not ORGANIC or INORGANIC")
+    elif source is not None:
+        attribution_type = _TYPES.get(source.upper(), INORGANIC)
+        if ad_network is None and source.upper() not in _TYPES:
+            ad_network = source  # META, GOOGLE, ...: the source is the network
+    elif ad_network is not None:
+        attribution_type = ORGANIC if ad_network.upper() == ORGANIC else INORGANIC
+    else:
+        raise RowProblem("attribution_type is missing (expected ORGANIC or INORGANIC)")
+
+    platform_text = _text("platform", get("platform"))
+    if platform_text is None:
+        raise RowProblem("platform is missing")
+    platform = _PLATFORMS.get(platform_text.lower())
+    if platform is None:
+        raise RowProblem(f"platform '{_show(platform_text)}' is not android or ios")
+
+    installed = get("installed_at")
+    if installed is None or installed == "":
+        raise RowProblem("installed_at is missing")
+    installed_at = parse_timestamp(installed, "installed_at")
+
+    clevertap_id = _pick(raw, FIELD_ALIASES["clevertap_id"])
+    if clevertap_id is None:
+        for outer, inner in _NESTED_CT:
+            clevertap_id = _nested(raw, outer, inner)
+            if clevertap_id is not None:
+                break
+    clevertap_id = _text("clevertap_id", clevertap_id)
+    if clevertap_id is not None and len(clevertap_id) > MAX_IDENTIFIER_CHARS:
+        raise RowProblem(
+            f"clevertap_id is longer than {MAX_IDENTIFIER_CHARS} characters, which CleverTap refuses"
+        )
+
+    attributed = _pick(raw, FIELD_ALIASES["attributed_at"])
+    clicked = get("store_click_at")
+    campaign_id = _text("campaign_id", get("campaign_id"))
+    campaign_name = _text("campaign_name", get("campaign_name"))
+
+    # Strings that go into the CleverTap event must fit its byte limit (4 bytes/char at most).
+    for field, value in (
+        ("user_id", user_id),
+        ("ad_network", ad_network),
+        ("campaign_id", campaign_id),
+        ("campaign_name", campaign_name),
+    ):
+        too_long = value is not None and len(value) > MAX_STRING_BYTES // 4
+        if too_long and string_value_problem(field, value):
+            raise RowProblem(
+                f"{field} is longer than {MAX_STRING_BYTES} bytes, which CleverTap refuses"
+            )
+
+    return Attribution(
+        user_id=user_id,
+        attribution_type=attribution_type,
+        platform=platform,
+        installed_at=installed_at,
+        clevertap_id=clevertap_id,
+        ad_network=ad_network,
+        campaign_id=campaign_id,
+        campaign_display_id=_text("campaign_display_id", get("campaign_display_id")),
+        campaign_name=campaign_name,
+        attributed_at=None
+        if attributed is None or attributed == ""
+        else parse_timestamp(attributed, "attributed_at"),
+        store_click_at=None
+        if clicked is None or clicked == ""
+        else parse_timestamp(clicked, "store_click_at"),
+        deeplink=_text("deeplink", get("deeplink")),
+        link=_text("link", get("link")),
+        attribution_source=source,
+        ad_set_id=_text("ad_set_id", get("ad_set_id")),
+        ad_set_name=_text("ad_set_name", get("ad_set_name")),
+        ad_creative_id=_text("ad_creative_id", get("ad_creative_id")),
+        ad_creative_name=_text("ad_creative_name", get("ad_creative_name")),
+        group_name=_text("group_name", get("group_name")),
+        asset_group_name=_text("asset_group_name", get("asset_group_name")),
+        asset_name=_text("asset_name", get("asset_name")),
+    )
