@@ -61,8 +61,10 @@ def iso(epoch: float) -> str:
 
 
 def generate_user(rng: random.Random, number: int, attributed_at: float) -> dict[str, Any]:
-    """One attributed user in the Data API's shape. `user_data.clevertap_id` is what the app
-    passed to the Linkrunner SDK (`setAdditionalData({clevertap_id})`); ~10% have none yet."""
+    """One attributed user in the Data API's shape (assumed where the docs are silent):
+    organic installs have `ad_channel` "ORGANIC"; `platform` is given both at the top level
+    and in `user_data.device_data`; `user_data.clevertap_id` is what the app passed to the
+    Linkrunner SDK (`setAdditionalData({clevertap_id})`), and ~10% have none yet."""
     platform = "ios" if rng.random() < 0.35 else "android"
     installed = int(attributed_at) - rng.randrange(0, 600)
     organic = rng.random() < ORGANIC_SHARE
@@ -73,8 +75,8 @@ def generate_user(rng: random.Random, number: int, attributed_at: float) -> dict
         "attributed_at": iso(attributed_at),
         "installed_at": iso(installed),
         "store_click_at": None,
-        "attribution_type": "ORGANIC" if organic else "INORGANIC",
-        "ad_channel": None,
+        "platform": platform,
+        "ad_channel": "ORGANIC",
         "campaign_display_id": None,
         "campaign_name": None,
         "link": None,

@@ -1,0 +1,133 @@
+"""Importing a `user_id,clevertap_id` CSV: known users get their CleverTap ID, and those
+waiting for one move to the queue."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lr_desktop.clevertap.rules import identifier_problem
+from lr_desktop.store import connect, transaction
+from lr_desktop.store.queue import MappingCounts, assign_clevertap_ids
+
+CHUNK = 5000  # pairs per transaction
+MAX_REASONS = 1000  # rejected rows kept in the report (all are counted)
+
+
+class MappingFileError(ValueError):
+    """The file cannot be read as a mapping; nothing was changed."""
+
+
+@dataclass
+class MappingReport:
+    rows: int = 0  # data rows read (header not counted)
+    matched: int = 0  # users whose CleverTap ID was set or changed
+    unchanged: int = 0  # users that already had this CleverTap ID
+    unknown: int = 0  # user ids not in the queue
+    rejected: int = 0
+    rejections: list[tuple[int, str]] = field(default_factory=list)  # (file row, reason)
+    run_id: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            yield from enumerate(csv.reader(fh), start=1)
+    except UnicodeDecodeError:
+        raise MappingFileError(f"{path.name} is not UTF-8 text; save it as CSV (UTF-8)") from None
+    except csv.Error as exc:
+        raise MappingFileError(f"{path.name} is not a readable CSV file: {exc}") from None
+    except OSError as exc:
+        raise MappingFileError(f"{path.name} cannot be read: {exc.strerror or exc}") from None
+
+
+def read_pairs(path: Path, report: MappingReport) -> Iterator[tuple[str, str]]:
+    """Valid (user_id, clevertap_id) pairs; rejected rows go to `report`."""
+    rows = _rows(path)
+    header: list[str] | None = None
+    for _n, row in rows:
+        if any(cell.strip() for cell in row):
+            header = [cell.strip().lower() for cell in row]
+            break
+    if header is None or "user_id" not in header or "clevertap_id" not in header:
+        raise MappingFileError(
+            "The first line must be the header user_id,clevertap_id (in any order)"
+        )
+    ui, ci = header.index("user_id"), header.index("clevertap_id")
+    for number, row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        report.rows += 1
+        uid = row[ui].strip() if ui < len(row) else ""
+        ct = row[ci].strip() if ci < len(row) else ""
+        problem = "user_id is missing" if not uid else identifier_problem(ct)
+        if problem:
+            report.rejected += 1
+            if len(report.rejections) < MAX_REASONS:
+                report.rejections.append((number, problem))
+            continue
+        yield uid, ct
+
+
+def import_id_mapping(db_path: Path | str, path: Path | str) -> MappingReport:
+    """Apply a mapping file in chunked transactions; recorded in `runs` (kind "import")."""
+    path = Path(path)
+    report = MappingReport()
+    conn = connect(db_path)
+    try:
+        with transaction(conn):
+            cur = conn.execute(
+                "INSERT INTO runs (kind, mode, started_at, state) "
+                "VALUES ('import', 'mapping', ?, 'running')",
+                (time.time(),),
+            )
+        report.run_id = int(cur.lastrowid or 0)
+        state, error = "finished", None
+        try:
+            chunk: list[tuple[str, str]] = []
+            for pair in read_pairs(path, report):
+                chunk.append(pair)
+                if len(chunk) >= CHUNK:
+                    _apply(conn, chunk, report)
+                    chunk = []
+            if chunk:
+                _apply(conn, chunk, report)
+        except BaseException as exc:
+            state, error = "stopped", str(exc)
+            raise
+        finally:
+            detail = {"file": path.name, **report.to_dict()}
+            detail["rejections"] = report.rejections[:100]
+            with transaction(conn):
+                conn.execute(
+                    "UPDATE runs SET ended_at = ?, state = ?, total = ?, rejected = ?, error = ?, "
+                    "detail = ? WHERE id = ?",
+                    (
+                        time.time(),
+                        state,
+                        report.rows,
+                        report.rejected,
+                        error,
+                        json.dumps(detail),
+                        report.run_id,
+                    ),
+                )
+    finally:
+        conn.close()
+    return report
+
+
+def _apply(conn: sqlite3.Connection, chunk: list[tuple[str, str]], report: MappingReport) -> None:
+    with transaction(conn):
+        counts: MappingCounts = assign_clevertap_ids(conn, chunk, source="mapping")
+    report.matched += counts.matched
+    report.unchanged += counts.unchanged
+    report.unknown += counts.unknown
