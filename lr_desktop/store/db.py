@@ -84,7 +84,14 @@ def transaction(
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+            conn.execute("ROLLBACK")
         raise
-    else:
+    try:
         conn.execute("COMMIT")
+    except BaseException:
+        # A failed COMMIT (disk full, I/O error) leaves the transaction open; without
+        # this the next BEGIN on the connection fails with a misleading error.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
