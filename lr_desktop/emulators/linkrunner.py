@@ -247,13 +247,22 @@ class LinkrunnerEmulator:
         t = self.clock() if attributed_at is None else attributed_at
         return self._add([t] * n)
 
+    def add_records(self, records: list[dict[str, Any]], *, attributed_at: float) -> None:
+        """Serve these records as they are (e.g. malformed ones) at `attributed_at`."""
+        with self._lock:
+            for rec in records:
+                self._users.append(rec)
+                self._times.append(float(int(attributed_at)))
+
     def users(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._users)
 
     def user_ids(self) -> set[str]:
         with self._lock:
-            return {u["user_data"]["id"] for u in self._users}
+            return {
+                u["user_data"]["id"] for u in self._users if isinstance(u.get("user_data"), dict)
+            }
 
     def start_trickle(self, count: int, every: float) -> None:
         """Attribute `count` new users every `every` seconds in a background thread."""
@@ -371,7 +380,7 @@ class LinkrunnerEmulator:
                 for i, (t, u) in enumerate(zip(self._times, self._users, strict=True))
                 if (lo is None or t >= lo)
                 and (hi is None or t <= hi)
-                and (not display_id or u["campaign_display_id"] == display_id)
+                and (not display_id or u.get("campaign_display_id") == display_id)
             ]
             self.counters["pages"] += 1
         chosen.sort(key=lambda x: (-x[0], -x[1]))  # newest first

@@ -1,0 +1,192 @@
+"""`lr-desktop pull` (attributed users from the Linkrunner Data API) and
+`lr-desktop linkrunner-key set|clear|show` (the API key, in the OS keyring only).
+
+The key is never taken from the command line: `set` reads it from a prompt or stdin;
+LR_LINKRUNNER_KEY overrides the keyring for scripts; LR_LINKRUNNER_ENDPOINT points the
+pull at the loopback emulator. Exit codes: 0 ok, 1 some records rejected, 2 key/config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+
+from lr_desktop.cli.common import db_path, fail
+from lr_desktop.secrets import KeyringFailure, KeyringUnavailable, backend_name
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "pull",
+        help="fetch new attributed users from Linkrunner",
+        description="Fetch attributed users from the Linkrunner Data API into the queue "
+        "(incremental: only what is new since the last pull, plus a small overlap).",
+    )
+    p.add_argument("--since", metavar="ISO", help="read from this time (e.g. 2026-01-01T00:00Z)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per pull")
+    p.add_argument("--watch", action="store_true", help="keep pulling until Ctrl+C")
+    p.add_argument(
+        "--interval", type=float, metavar="MINUTES", help="minutes between pulls with --watch"
+    )
+    p.add_argument(
+        "--send", action="store_true", help="send what is due to CleverTap after each pull"
+    )
+    p.set_defaults(func=run)
+
+    k = sub.add_parser(
+        "linkrunner-key",
+        help="store, show or remove the Linkrunner API key (OS keyring)",
+        description="The key is read from a prompt (or one line of stdin), never from arguments.",
+    )
+    k.add_argument("action", choices=("set", "clear", "show"))
+    k.set_defaults(func=run_key)
+
+
+def _parse_since(text: str) -> int:
+    from lr_desktop.mapping import RowProblem, parse_timestamp
+
+    try:
+        return parse_timestamp(text, "--since")
+    except RowProblem as exc:
+        raise ValueError(exc.reason) from None
+
+
+def _line(report) -> str:  # type: ignore[no-untyped-def]
+    when = (
+        datetime.fromtimestamp(report.high_water_mark, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        if report.high_water_mark
+        else "-"
+    )
+    text = (
+        f"pulled {report.records:,} records in {report.pages} pages: {report.imported:,} new, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged, {report.rejected:,} rejected"
+        f"; newest attribution {when}"
+    )
+    return text + (" (cancelled)" if report.cancelled else "")
+
+
+def _print_cycle(cycle, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        doc: dict[str, object] = cycle.report.to_dict() if cycle.report else {}
+        if cycle.summary is not None:
+            doc["send"] = cycle.summary.to_dict()
+        if cycle.error:
+            doc["error"] = cycle.error
+        print(json.dumps(doc), flush=True)
+        return
+    if cycle.report:
+        print(_line(cycle.report), flush=True)
+        for label, reason in cycle.report.reasons[:20]:
+            print(f"  rejected {label}: {reason}", file=sys.stderr)
+    if cycle.summary is not None:
+        s = cycle.summary
+        print(f"sent: delivered {s.delivered:,}, rejected {s.rejected:,}, failed {s.failed:,}")
+    if cycle.error:
+        fail(cycle.error)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lr_desktop.clevertap.endpoint import EndpointRefused
+    from lr_desktop.linkrunner.client import LinkrunnerError
+    from lr_desktop.linkrunner.pull import WatchCycle, pull_once, run_cycle, settings_for, watch
+    from lr_desktop.linkrunner.settings import resolve_api_key
+    from lr_desktop.store import StoreError
+
+    path = db_path(args)
+    try:
+        since = _parse_since(args.since) if args.since else None
+        key = resolve_api_key()
+        settings = settings_for(path)
+    except (ValueError, KeyringUnavailable, KeyringFailure, StoreError) as exc:
+        fail(str(exc))
+        return 2
+    if not key:
+        fail("No Linkrunner API key: run `lr-desktop linkrunner-key set` or set LR_LINKRUNNER_KEY")
+        return 2
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nStopping after the page in progress (Ctrl+C again to abort)…", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        if args.watch:
+            interval = (args.interval or settings.pull_interval_minutes) * 60
+            worst = [0]
+
+            def on_report(cycle: WatchCycle) -> None:
+                _print_cycle(cycle, args.json)
+                if cycle.report and cycle.report.rejected:
+                    worst[0] = max(worst[0], 1)
+
+            watch(
+                path,
+                interval_seconds=interval,
+                send_automatically=args.send,
+                stop=stop,
+                on_report=on_report,
+                api_key=key,
+            )
+            return worst[0]
+        if args.send:
+            cycle = run_cycle(path, send_automatically=True, stop=stop, api_key=key)
+            _print_cycle(cycle, args.json)
+            if cycle.error and cycle.report is None:
+                return 2
+            bad = (cycle.report and cycle.report.rejected) or (
+                cycle.summary is not None and not cycle.summary.ok
+            )
+            return 2 if cycle.error else 1 if bad else 0
+        try:
+            report = pull_once(path, api_key=key, since=since, cancel=stop)
+        except (LinkrunnerError, EndpointRefused, StoreError) as exc:
+            _print_cycle(WatchCycle(error=str(exc)), args.json)
+            return 2
+        _print_cycle(WatchCycle(report=report), args.json)
+        return 1 if report.rejected else 0
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _read_key() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Linkrunner API key (Settings > Data APIs in Linkrunner): ")
+    return sys.stdin.readline()
+
+
+def run_key(args: argparse.Namespace) -> int:
+    from lr_desktop.linkrunner.settings import (
+        ENV_KEY,
+        delete_api_key,
+        resolve_api_key,
+        save_api_key,
+    )
+
+    try:
+        if args.action == "set":
+            key = _read_key().strip()
+            if not key:
+                fail("No key given; nothing was saved")
+                return 2
+            save_api_key(key)
+            print(f"Linkrunner API key saved in {backend_name()}")
+        elif args.action == "clear":
+            delete_api_key()
+            print("Linkrunner API key removed from the keyring")
+        else:
+            import os
+
+            where = "LR_LINKRUNNER_KEY" if os.environ.get(ENV_KEY) else backend_name()
+            print(f"Linkrunner API key: {'set' if resolve_api_key() else 'not set'} ({where})")
+    except (KeyringUnavailable, KeyringFailure) as exc:
+        fail(str(exc))
+        return 2
+    return 0
