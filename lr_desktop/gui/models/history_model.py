@@ -1,0 +1,77 @@
+"""Sync history: the `runs` table, newest first (small, so loaded whole)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from lr_desktop.gui.models.events_model import fmt_time
+from lr_desktop.gui.queries import RUN_COLUMNS
+
+HEADERS = {
+    "id": "Run",
+    "started_at": "Started",
+    "ended_at": "Ended",
+    "kind": "Kind",
+    "mode": "Mode",
+    "state": "State",
+    "total": "Total",
+    "delivered": "Delivered",
+    "rejected": "Rejected",
+    "failed": "Failed",
+    "waiting": "Waiting for ID",
+    "error": "Error",
+}
+KINDS = {
+    "sync": "Sync with CleverTap",
+    "send": "Send pending",
+    "import": "Import",
+    "pull": "Linkrunner pull",
+}
+MODES = {"upload": "Upload Events API", "attribution": "Attribution partner API"}
+Index = QModelIndex | QPersistentModelIndex
+
+
+class HistoryModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple] = []
+
+    def set_rows(self, rows: list[tuple]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(RUN_COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
+            return None
+        return HEADERS[RUN_COLUMNS[section]] if 0 <= section < len(RUN_COLUMNS) else None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
+            return None
+        key = RUN_COLUMNS[index.column()]
+        value = self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return str(value) if key == "error" and value else None
+        if value is None:
+            return ""
+        if key in ("started_at", "ended_at"):
+            return fmt_time(value)
+        if key == "kind":
+            return KINDS.get(value, value)
+        if key == "mode":
+            return MODES.get(value, value)
+        return str(value)

@@ -1,0 +1,227 @@
+"""The "Sync with CleverTap" button: a run of the core's engine on a worker thread,
+with progress (counts, rate, time left), Cancel, and a summary or a message saying
+what to fix."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QWidget,
+)
+
+from lr_desktop.gui.config_source import ConfigSource
+from lr_desktop.gui.workers import Task, TaskRunner
+from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
+from lr_desktop.sync import (
+    ConfigurationProblem,
+    CredentialsRejected,
+    Operation,
+    Progress,
+    SyncAlreadyRunning,
+    SyncError,
+    SyncSummary,
+    run_sync,
+)
+
+log = logging.getLogger(__name__)
+RESEND_WARNING = (
+    "Re-sending delivered events sends every user's install event again. CleverTap does not "
+    "deduplicate, so those users get a second install event. Leave this off unless CleverTap lost data."
+)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    s = int(seconds)
+    if s < 60:
+        return f"about {s} s left"
+    if s < 3600:
+        return f"about {s // 60} min {s % 60:02d} s left"
+    return f"about {s // 3600} h {s % 3600 // 60:02d} min left"
+
+
+def describe_progress(p: Progress) -> str:
+    what = "Profiles" if p.phase == "profiles" else "Events"
+    return (
+        f"{what}: {p.done:,} / {p.total:,} · {p.delivered:,} delivered · {p.rejected:,} rejected · "
+        f"{p.failed:,} failed · {p.rate:,.0f}/s · {_duration(p.eta_seconds)}"
+    )
+
+
+def describe_summary(s: SyncSummary) -> str:
+    kind = "Sync" if s.operation == str(Operation.FULL_SYNC) else "Send"
+    head = f"{kind} cancelled" if s.cancelled else f"{kind} finished"
+    parts = [
+        f"{head} in {s.elapsed_seconds:.1f} s: {s.delivered:,} delivered, {s.rejected:,} rejected, "
+        f"{s.failed:,} failed"
+    ]
+    if s.left_queued:
+        parts.append(f"{s.left_queued:,} left queued")
+    if s.waiting_for_clevertap_id:
+        parts.append(f"{s.waiting_for_clevertap_id:,} waiting for a CleverTap ID")
+    if s.profiles_upserted:
+        parts.append(f"{s.profiles_upserted:,} profiles updated")
+    text = ", ".join(parts) + "."
+    if s.warnings:
+        text += " " + " ".join(s.warnings)
+    return text
+
+
+def describe_error(exc: Exception) -> str:
+    if isinstance(exc, CredentialsRejected):
+        return f"Sync stopped: {exc} Fix it under Integrations > CleverTap."
+    if isinstance(exc, ConfigurationProblem):
+        return f"Sync cannot start: {exc} Fill these in under Integrations > CleverTap."
+    if isinstance(exc, SyncAlreadyRunning):
+        return str(exc)
+    if isinstance(exc, SyncError):
+        return f"Sync stopped: {exc}"
+    if isinstance(exc, KeyringUnavailable | KeyringFailure):
+        return f"Sync cannot read the CleverTap secrets. {exc}"
+    return f"Sync failed unexpectedly: {type(exc).__name__}: {exc} (details in the log file)"
+
+
+class SyncPanel(QWidget):
+    started = Signal(str)  # operation
+    finished = Signal(object)  # SyncSummary, or the exception that stopped the run
+    progressed = Signal(object)  # Progress
+    sync_running = Signal(bool)
+
+    def __init__(
+        self, db_path: Path, source: ConfigSource, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._db_path = Path(db_path)
+        self._source = source
+        self._runner = runner
+        self._task: Task | None = None
+        self._again: Operation | None = None
+        self.last_summary: SyncSummary | None = None
+        self.last_error: Exception | None = None
+
+        self.sync_button = QPushButton("Sync with CleverTap", objectName="syncButton")
+        self.sync_button.setToolTip("Send every install event CleverTap may be missing (Ctrl+R)")
+        self.sync_button.clicked.connect(lambda: self.start(Operation.FULL_SYNC))
+        self.resend = QCheckBox("Re-send delivered events", objectName="resendDelivered")
+        self.resend.setToolTip(RESEND_WARNING)
+        self.resend.toggled.connect(self._resend_toggled)
+        self.cancel_button = QPushButton("Cancel", objectName="cancelSync")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        self.bar = QProgressBar(objectName="syncProgress")
+        self.bar.setMaximumWidth(260)
+        self.bar.hide()
+        self.label = QLabel(objectName="syncLabel")
+        self.label.setWordWrap(True)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.addWidget(self.sync_button)
+        lay.addWidget(self.resend)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.cancel_button)
+        lay.addWidget(self.label, 1)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def _resend_toggled(self, on: bool) -> None:
+        self.label.setText(f"⚠ {RESEND_WARNING}" if on else "")
+        self.label.setProperty("warning", on)
+        self.label.style().polish(self.label)
+
+    def start(self, operation: Operation = Operation.FULL_SYNC) -> bool:
+        """Start a run unless one is running (an automatic send is then queued behind it)."""
+        operation = Operation(operation)
+        if self._task is not None:
+            if operation == Operation.SEND_PENDING:
+                self._again = self._again or operation
+            return False
+        resend = self.resend.isChecked() and operation == Operation.FULL_SYNC
+        source, path = self._source, self._db_path
+
+        def work(progress: Any, cancel: Any) -> SyncSummary:
+            cfg = source.for_run()
+            return run_sync(
+                path, cfg, operation, resend_delivered=resend, progress=progress, cancel=cancel
+            )
+
+        self.last_summary = None
+        self.last_error = None
+        self.sync_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
+        self.bar.setRange(0, 0)
+        self.bar.show()
+        self.label.setProperty("error", False)
+        self.label.setText(
+            "Sending pending events…"
+            if operation == Operation.SEND_PENDING
+            else "Starting the sync…"
+        )
+        self._task = self._runner.start(
+            "sync",
+            work,
+            on_success=self._succeeded,
+            on_failure=self._failed,
+            on_progress=self._progress,
+        )
+        self._task.done.connect(self._ended)
+        self.sync_running.emit(True)
+        self.started.emit(str(operation))
+        return True
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._again = None
+            self.cancel_button.setEnabled(False)
+            self.label.setText("Cancelling after the requests in progress…")
+
+    def wait(self, ms: int = 60_000) -> bool:
+        return self._task.wait(ms) if self._task is not None else True
+
+    def _progress(self, p: Progress) -> None:
+        if self._task is None or self._task.cancel_event.is_set():
+            return
+        self.bar.setRange(0, max(p.total, 1))
+        self.bar.setValue(min(p.done, max(p.total, 1)))
+        self.label.setText(describe_progress(p))
+        self.progressed.emit(p)
+
+    def _succeeded(self, summary: SyncSummary) -> None:
+        self.last_summary = summary
+        self.label.setText(describe_summary(summary))
+
+    def _failed(self, exc: Exception) -> None:
+        self.last_error = exc
+        summary = getattr(exc, "summary", None)
+        if isinstance(summary, SyncSummary):
+            self.last_summary = summary
+        if not isinstance(exc, SyncError | KeyringUnavailable | KeyringFailure):
+            log.error("sync failed", exc_info=exc)
+        self.label.setText(describe_error(exc))
+        self.label.setProperty("error", True)
+        self.label.style().polish(self.label)
+
+    def _ended(self) -> None:
+        self._task = None
+        self.sync_button.setEnabled(True)
+        self.cancel_button.hide()
+        self.bar.hide()
+        self.sync_running.emit(False)
+        self.finished.emit(self.last_error or self.last_summary)
+        if self._again is not None and self.last_error is None:
+            op, self._again = self._again, None
+            self.start(op)
+        self._again = None

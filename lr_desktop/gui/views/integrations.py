@@ -1,0 +1,306 @@
+"""Integrations -> CleverTap: credentials, region, delivery mode, event names.
+
+Validation uses the core's `CleverTapConfig.problems()`; saving, loading and removing
+(keyring) and the connection test (network) run in workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lr_desktop.clevertap.config import CleverTapConfig, Secrets
+from lr_desktop.clevertap.regions import REGION_HOSTS
+from lr_desktop.gui.config_source import ConfigSource
+from lr_desktop.gui.workers import TaskRunner
+from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
+
+MODES = (("Upload Events API", "upload"), ("Attribution partner API", "attribution"))
+
+
+def keyring_message(exc: Exception) -> str:
+    if isinstance(exc, KeyringUnavailable | KeyringFailure):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class SecretField(QLineEdit):
+    """A masked line edit with a show/hide toggle."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(objectName=name)
+        self.setEchoMode(QLineEdit.EchoMode.Password)
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView)
+        self.reveal = QAction(QIcon(icon), "Show", self, checkable=True, objectName=f"{name}Reveal")
+        self.reveal.setToolTip("Show or hide")
+        self.reveal.toggled.connect(self._toggle)
+        self.addAction(self.reveal, QLineEdit.ActionPosition.TrailingPosition)
+
+    def _toggle(self, shown: bool) -> None:
+        self.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+
+
+class IntegrationsView(QWidget):
+    config_saved = Signal(object)  # CleverTapConfig without secrets
+    config_removed = Signal()
+    test_finished = Signal(object)  # ConnectionResult
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self, source: ConfigSource, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._source = source
+        self._runner = runner
+        self._saved_project_id = ""
+
+        self.project_id = QLineEdit(objectName="projectId")
+        self.project_id.setPlaceholderText("e.g. W9R-486-4W5Z (CleverTap: Settings > Project)")
+        self.token = SecretField("projectToken")
+        self.passcode = SecretField("passcode")
+        self.region = QComboBox(objectName="region")
+        for code, host in REGION_HOSTS.items():
+            self.region.addItem(f"{code}  —  {host}", code)
+        self.mode = QComboBox(objectName="mode")
+        for label, value in MODES:
+            self.mode.addItem(label, value)
+        self.partner = QLineEdit(objectName="partnerName")
+        self.organic_event = QLineEdit(objectName="organicEvent")
+        self.inorganic_event = QLineEdit(objectName="inorganicEvent")
+        self.send_automatically = QCheckBox(
+            "Send new attributions to CleverTap automatically", objectName="sendAutomatically"
+        )
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+
+        form = QFormLayout()
+        form.addRow("Project ID", self.project_id)
+        form.addRow("Project Token", self.token)
+        form.addRow("Project Passcode", self.passcode)
+        form.addRow("Region", self.region)
+        form.addRow("Delivery mode", self.mode)
+        form.addRow("Partner name", self.partner)
+        form.addRow("Organic install event", self.organic_event)
+        form.addRow("Inorganic install event", self.inorganic_event)
+        form.addRow("", self.send_automatically)
+
+        self.problems_label = QLabel(objectName="problems")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setProperty("error", True)
+        self.problems_label.hide()
+        self.result_label = QLabel(objectName="result")
+        self.result_label.setWordWrap(True)
+        self.backend_label = QLabel(objectName="backend")
+        self.backend_label.setWordWrap(True)
+        self.demo_label = QLabel(
+            "Demo: these are the demo account's credentials for the bundled CleverTap emulator. "
+            "They stay in memory and are never written to the keyring.",
+            objectName="demoNote",
+        )
+        self.demo_label.setWordWrap(True)
+        self.demo_label.setVisible(source.is_demo)
+
+        self.save_button = QPushButton("Save", objectName="save")
+        self.save_button.setDefault(True)
+        self.test_button = QPushButton("Test connection", objectName="testConnection")
+        self.remove_button = QPushButton("Remove", objectName="remove")
+        self.save_button.clicked.connect(self.save)
+        self.test_button.clicked.connect(self.test_connection)
+        self.remove_button.clicked.connect(self.remove)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.test_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.remove_button)
+
+        box = QGroupBox("CleverTap")
+        inner = QVBoxLayout(box)
+        inner.addWidget(self.demo_label)
+        inner.addLayout(form)
+        inner.addWidget(self.problems_label)
+        inner.addLayout(buttons)
+        inner.addWidget(self.result_label)
+        inner.addWidget(self.backend_label)
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(box)
+        lay.addStretch(1)
+        self.fill(CleverTapConfig())
+
+    # -- form <-> config ---------------------------------------------------------------
+    def fill(self, cfg: CleverTapConfig) -> None:
+        self.project_id.setText(cfg.project_id)
+        self.token.setText(cfg.secrets.project_token or "")
+        self.passcode.setText(cfg.secrets.passcode or "")
+        self.region.setCurrentIndex(max(self.region.findData(cfg.region), 0))
+        self.mode.setCurrentIndex(max(self.mode.findData(cfg.mode), 0))
+        self.partner.setText(cfg.partner_name)
+        self.organic_event.setText(cfg.organic_event)
+        self.inorganic_event.setText(cfg.inorganic_event)
+        self.send_automatically.setChecked(cfg.send_automatically)
+        self._base = cfg
+        self._mode_changed()
+
+    def form_config(self) -> CleverTapConfig:
+        return replace(
+            self._base,
+            project_id=self.project_id.text().strip(),
+            region=self.region.currentData(),
+            mode=self.mode.currentData(),
+            partner_name=self.partner.text().strip(),
+            organic_event=self.organic_event.text().strip(),
+            inorganic_event=self.inorganic_event.text().strip(),
+            send_automatically=self.send_automatically.isChecked(),
+            secrets=Secrets(
+                project_token=self.token.text().strip() or None,
+                passcode=self.passcode.text().strip() or None,
+            ),
+        )
+
+    def _mode_changed(self, *_: Any) -> None:
+        self.partner.setEnabled(self.mode.currentData() == "attribution")
+
+    def show_problems(self, problems: list[str]) -> None:
+        self.problems_label.setText("\n".join(f"• {p}" for p in problems))
+        self.problems_label.setVisible(bool(problems))
+
+    def _busy(self, busy: bool) -> None:
+        for b in (self.save_button, self.test_button, self.remove_button):
+            b.setEnabled(not busy)
+        self.busy_changed.emit(busy)
+
+    # -- actions ------------------------------------------------------------------------
+    def load(self) -> None:
+        source = self._source
+
+        def work(_p: object, _c: object) -> tuple[CleverTapConfig, str | None, str | None]:
+            cfg = source.public()
+            error = None
+            try:
+                cfg = source.load_for_form()
+                backend = source.backend()
+            except (KeyringUnavailable, KeyringFailure) as exc:
+                backend, error = None, str(exc)
+            return cfg, backend, error
+
+        self._runner.start("config-load", work, on_success=self._loaded)
+
+    def _loaded(self, result: tuple[CleverTapConfig, str | None, str | None]) -> None:
+        cfg, backend, error = result
+        self.fill(cfg)
+        self._saved_project_id = cfg.project_id
+        self._show_backend(backend, error)
+
+    def _show_backend(self, backend: str | None, error: str | None) -> None:
+        if error:
+            self.backend_label.setText(error)
+            self.backend_label.setProperty("error", True)
+        else:
+            self.backend_label.setText(f"Secrets are kept in: {backend}")
+            self.backend_label.setProperty("error", False)
+        self.backend_label.style().polish(self.backend_label)
+
+    def save(self) -> None:
+        cfg = self.form_config()
+        problems = cfg.problems()
+        self.show_problems(problems)
+        if problems:
+            self.result_label.setText("Not saved: fix the problems above.")
+            return
+        source = self._source
+        self._busy(True)
+        self.result_label.setText("Saving…")
+        self._runner.start(
+            "config-save",
+            lambda _p, _c: source.save(cfg),
+            on_success=lambda backend: self._saved(cfg, backend),
+            on_failure=self._save_failed,
+        )
+
+    def _saved(self, cfg: CleverTapConfig, backend: str) -> None:
+        self._busy(False)
+        self._saved_project_id = cfg.project_id
+        self._base = cfg
+        self.result_label.setText("Saved.")
+        self._show_backend(backend, None)
+        self.config_saved.emit(replace(cfg, secrets=Secrets()))
+
+    def _save_failed(self, exc: Exception) -> None:
+        self._busy(False)
+        self.result_label.setText(f"Nothing was saved. {keyring_message(exc)}")
+        if isinstance(exc, KeyringUnavailable):
+            self._show_backend(None, str(exc))
+
+    def test_connection(self) -> None:
+        from lr_desktop.clevertap.client import test_connection
+
+        cfg = self.form_config()
+        problems = [
+            p for p in cfg.problems() if "Project ID" in p or "Passcode" in p or "Region" in p
+        ]
+        self.show_problems(problems)
+        if problems:
+            return
+        self._busy(True)
+        self.result_label.setText("Testing the connection…")
+        self._runner.start(
+            "test-connection",
+            lambda _p, _c: test_connection(cfg),
+            on_success=self._tested,
+            on_failure=self._test_failed,
+        )
+
+    def _tested(self, result: Any) -> None:
+        self._busy(False)
+        mark = "✔" if result.ok else "✘"
+        self.result_label.setText(f"{mark} {result.message}")
+        self.test_finished.emit(result)
+
+    def _test_failed(self, exc: Exception) -> None:
+        self._busy(False)
+        self.result_label.setText(f"✘ The test failed: {exc}")
+        self.test_finished.emit(None)
+
+    def remove(self, *, confirm: bool = True) -> None:
+        project_id = self._saved_project_id or self.project_id.text().strip()
+        if (
+            confirm
+            and QMessageBox.question(
+                self,
+                "Remove CleverTap settings",
+                "Remove the CleverTap settings and delete the Project Token and Passcode from the keyring?",
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
+            return
+        source = self._source
+        self._busy(True)
+        self._runner.start(
+            "config-remove",
+            lambda _p, _c: source.remove(project_id),
+            on_success=self._removed,
+            on_failure=self._save_failed,
+        )
+
+    def _removed(self, _r: object) -> None:
+        self._busy(False)
+        self.fill(CleverTapConfig(endpoint=self._base.endpoint if self._source.is_demo else None))
+        self._saved_project_id = ""
+        self.result_label.setText("Removed.")
+        self.config_removed.emit()
