@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +27,7 @@ from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import attribution_params, event_record, profile_record
 from lr_desktop.clevertap.rules import event_record_problem
 from lr_desktop.store import StoreError
+from lr_desktop.store.db import explain
 from lr_desktop.sync.state import PROFILE_DUE, Outcome, SyncStore, due_condition
 from lr_desktop.sync.types import (
     ConfigurationProblem,
@@ -76,6 +78,8 @@ def run_sync(
         store = SyncStore(db_path)
         try:
             return _run_locked(store, config, operation, resend_delivered, progress, cancel, seed)
+        except sqlite3.Error as exc:  # bookkeeping before or after the sending
+            raise explain(exc, db_path) from exc
         finally:
             store.close()
     finally:
@@ -131,7 +135,7 @@ def _run_locked(
             state = "cancelled"
         try:
             store.finish_run(summary, state)
-        except StoreError:
+        except (StoreError, sqlite3.Error):
             if state != "crashed":
                 raise
     if summary.stopped_reason:
@@ -173,6 +177,7 @@ class _Engine:
         self.cancel = cancel
         self.rng = rng
         self.stop_answer: Answer | None = None
+        self.store_error: StoreError | None = None  # the database failed: everything halts
         self.phase = "events"
         self.total = 0
         self.done = 0
@@ -183,11 +188,19 @@ class _Engine:
     # -- plumbing ----------------------------------------------------------------------
     @property
     def halted(self) -> bool:
-        return self.cancel.is_set() or self.stop_answer is not None
+        return self.cancel.is_set() or self.stop_answer is not None or self.store_error is not None
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run store work on the database thread. A sqlite3 error (disk full, read-only,
+        I/O error) halts the run and is raised as a StoreError in plain words."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._db_pool, lambda: fn(*args, **kwargs))
+        try:
+            return await loop.run_in_executor(self._db_pool, lambda: fn(*args, **kwargs))
+        except sqlite3.Error as exc:
+            err = explain(exc, self.store.path)
+            if self.store_error is None:
+                self.store_error = err
+            raise err from exc
 
     def stop(self, answer: Answer) -> None:
         if self.stop_answer is None:
@@ -255,7 +268,10 @@ class _Engine:
             after = 0
             try:
                 while not self.halted:
-                    ids = await self.db(self.store.due_rowids, where, after, chunk)
+                    try:
+                        ids = await self.db(self.store.due_rowids, where, after, chunk)
+                    except StoreError:
+                        break  # self.store_error is raised once the workers are done
                     if not ids:
                         break
                     after = ids[-1]
@@ -267,9 +283,16 @@ class _Engine:
         async def work() -> None:
             while (ids := await queue.get()) is not None:
                 if not self.halted:
-                    await handle(ids)
+                    try:
+                        await handle(ids)
+                    except StoreError:
+                        # self.store_error halts everyone; keep draining the queue so
+                        # the producer and the other workers finish what is in flight.
+                        continue
 
         await asyncio.gather(produce(), *(work() for _ in range(self.cfg.concurrency)))
+        if self.store_error is not None:
+            raise self.store_error
 
     async def events_phase(self) -> None:
         self.total = self.summary.total = await self.db(self.store.count, self.where)
@@ -298,7 +321,9 @@ class _Engine:
             after = rows[-1]["rowid"]
             await sem.acquire()
             tasks.append(asyncio.create_task(self._send_profiles(rows, sem)))
-        await asyncio.gather(*tasks)
+        for result in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(result, BaseException):  # e.g. StoreError: after all have finished
+                raise result
         self.report(force=True)
 
     async def _send_profiles(self, rows: list[dict[str, Any]], sem: asyncio.Semaphore) -> None:
