@@ -12,6 +12,7 @@ from lr_desktop.clevertap.config import ConfigError
 from lr_desktop.clevertap.credentials import effective_config
 from lr_desktop.cli.common import db_path, fail, open_db
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
+from lr_desktop.store import StoreError
 from lr_desktop.sync import Operation, Progress, SyncError, SyncSummary, run_sync
 
 
@@ -96,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     bar = TerminalProgress() if not args.json else None
-    summary: SyncSummary | None
-    error: SyncError | None = None
+    summary: SyncSummary | None = None
+    error: SyncError | StoreError | None = None
     try:
         summary = run_sync(
             db_path(args),
@@ -109,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except SyncError as exc:
         error, summary = exc, exc.summary
+    except StoreError as exc:  # disk full, read-only, I/O error: plain words, no traceback
+        error = exc
     finally:
         signal.signal(signal.SIGINT, previous)
         if bar:
@@ -125,6 +128,6 @@ def run(args: argparse.Namespace) -> int:
         if error is not None:
             fail(str(error))
     if error is not None:
-        return error.exit_code
+        return error.exit_code if isinstance(error, SyncError) else 2
     assert summary is not None
     return 0 if (summary.rejected == 0 and summary.failed == 0) else 1
