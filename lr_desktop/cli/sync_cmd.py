@@ -122,11 +122,10 @@ def run(args: argparse.Namespace) -> int:
         if error is not None:
             doc["error"] = str(error)
         print(json.dumps(doc, indent=None))
-    else:
-        if summary:
-            _print_summary(summary)
-        if error is not None:
-            fail(str(error))
+    elif summary:
+        _print_summary(summary)
+    if error is not None:  # on stderr with --json too: scripts log stderr, not the JSON
+        fail(str(error))
     if error is not None:
         return error.exit_code if isinstance(error, SyncError) else 2
     assert summary is not None
