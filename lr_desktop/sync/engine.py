@@ -10,6 +10,7 @@ All SQLite work runs on one dedicated thread so the event loop keeps the sockets
 from __future__ import annotations
 
 import asyncio
+import errno
 import random
 import sqlite3
 import threading
@@ -50,6 +51,18 @@ def lock_for(db_path: Path) -> FileLock:
     return FileLock(str(db_path) + ".sync.lock")
 
 
+def _lock_error(exc: OSError, db_path: Path) -> StoreError:
+    if exc.errno == errno.ENOSPC:
+        reason = "the disk holding it is full. Free some space and try again"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason = "its folder is read-only. Check the folder's permissions"
+    else:
+        reason = f"{exc.strerror or exc}"
+    return StoreError(
+        f"Cannot start a sync on the database ({db_path}): {reason}; nothing was changed."
+    )
+
+
 def run_sync(
     db_path: Path | str,
     config: CleverTapConfig,
@@ -74,6 +87,8 @@ def run_sync(
             "A sync is already running on this database (in this window or another program). "
             "Wait for it to finish."
         ) from None
+    except OSError as exc:  # the lock file sits next to the database: same folder problems
+        raise _lock_error(exc, db_path) from exc
     try:
         store = SyncStore(db_path)
         try:
