@@ -105,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, KeyringUnavailable, KeyringFailure, StoreError) as exc:
         fail(str(exc))
         return 2
+    if args.interval is not None and args.interval <= 0:
+        fail("--interval must be more than 0 minutes")
+        return 2
     if not key:
         fail("No Linkrunner API key: run `lr-desktop linkrunner-key set` or set LR_LINKRUNNER_KEY")
         return 2
