@@ -29,7 +29,7 @@ _SOURCES = {"META": "facebook", "GOOGLE": "google_ads", "TIKTOK": "tiktok"}
 
 ORGANIC_SHARE = 0.4
 WITHOUT_ID_SHARE = 0.1
-BAD_ID_SHARE = 0.004  # CleverTap IDs with a space (answered with 526)
+BAD_ID_EVERY = 250  # one user in 250 has a CleverTap ID with a space (answered with 526)
 _HEX = "0123456789abcdef"
 
 
@@ -55,11 +55,10 @@ def generate(
         installed = now - age
         if (installed // 86400) % 7 in (5, 6) and rand() < 0.25:
             installed -= 86400
-        r = rand()
-        if r < WITHOUT_ID_SHARE:
-            ct_id = None
-        elif r < WITHOUT_ID_SHARE + BAD_ID_SHARE:
+        if i % BAD_ID_EVERY == 17:
             ct_id = "__" + "".join(choices(_HEX, k=10)) + " " + "".join(choices(_HEX, k=10))
+        elif rand() < WITHOUT_ID_SHARE:
+            ct_id = None
         else:
             ct_id = "__" + "".join(choices(_HEX, k=32))
         user_id = f"usr_{i:07d}"

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,9 @@ class Task(QObject):
         self.worker.progress.connect(self._progress)
         self.worker.succeeded.connect(self._succeeded)
         self.worker.failed.connect(self._failed)
-        self.worker.finished.connect(self.thread.quit)
+        # Direct: QThread.quit is thread-safe, and a queued quit would wait for the GUI
+        # thread, which may itself be blocked in wait() while the window closes.
+        self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.worker.finished.connect(self.worker.deleteLater)
         self.thread.finished.connect(self._thread_finished)
         self.running = False

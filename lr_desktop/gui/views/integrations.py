@@ -62,6 +62,7 @@ class IntegrationsView(QWidget):
     config_removed = Signal()
     test_finished = Signal(object)  # ConnectionResult
     busy_changed = Signal(bool)
+    action_finished = Signal(str)  # "load" | "save" | "remove" | "test", after the UI updated
 
     def __init__(
         self, source: ConfigSource, runner: TaskRunner, parent: QWidget | None = None
@@ -70,6 +71,7 @@ class IntegrationsView(QWidget):
         self._source = source
         self._runner = runner
         self._saved_project_id = ""
+        self.loaded_once = False  # the stored configuration has been put into the form
 
         self.project_id = QLineEdit(objectName="projectId")
         self.project_id.setPlaceholderText("e.g. W9R-486-4W5Z (CleverTap: Settings > Project)")
@@ -206,6 +208,8 @@ class IntegrationsView(QWidget):
         self.fill(cfg)
         self._saved_project_id = cfg.project_id
         self._show_backend(backend, error)
+        self.loaded_once = True
+        self.action_finished.emit("load")
 
     def _show_backend(self, backend: str | None, error: str | None) -> None:
         if error:
@@ -240,12 +244,14 @@ class IntegrationsView(QWidget):
         self.result_label.setText("Saved.")
         self._show_backend(backend, None)
         self.config_saved.emit(replace(cfg, secrets=Secrets()))
+        self.action_finished.emit("save")
 
     def _save_failed(self, exc: Exception) -> None:
         self._busy(False)
         self.result_label.setText(f"Nothing was saved. {keyring_message(exc)}")
         if isinstance(exc, KeyringUnavailable):
             self._show_backend(None, str(exc))
+        self.action_finished.emit("save")
 
     def test_connection(self) -> None:
         from lr_desktop.clevertap.client import test_connection
@@ -271,11 +277,13 @@ class IntegrationsView(QWidget):
         mark = "✔" if result.ok else "✘"
         self.result_label.setText(f"{mark} {result.message}")
         self.test_finished.emit(result)
+        self.action_finished.emit("test")
 
     def _test_failed(self, exc: Exception) -> None:
         self._busy(False)
         self.result_label.setText(f"✘ The test failed: {exc}")
         self.test_finished.emit(None)
+        self.action_finished.emit("test")
 
     def remove(self, *, confirm: bool = True) -> None:
         project_id = self._saved_project_id or self.project_id.text().strip()
@@ -304,3 +312,4 @@ class IntegrationsView(QWidget):
         self._saved_project_id = ""
         self.result_label.setText("Removed.")
         self.config_removed.emit()
+        self.action_finished.emit("remove")
