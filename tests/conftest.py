@@ -57,7 +57,7 @@ def db_path(tmp_path: Path) -> Path:
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's real configuration or database."""
     for key in list(os.environ):
-        if key.startswith("LR_CLEVERTAP_") or key in ("LR_DESKTOP_DB", "LR_LINKRUNNER_KEY"):
+        if key.startswith(("LR_CLEVERTAP_", "LR_LINKRUNNER_")) or key == "LR_DESKTOP_DB":
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
