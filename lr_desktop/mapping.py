@@ -26,7 +26,7 @@ here, with the same limits (`clevertap.rules`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ from lr_desktop.clevertap.rules import (
     MIN_TS,
     string_value_problem,
 )
-from lr_desktop.model import INORGANIC, ORGANIC, Attribution
+from lr_desktop.model import ATTRIBUTION_COLUMNS, INORGANIC, ORGANIC, Attribution
 
 __all__ = [
     "FIELD_ALIASES",
@@ -180,8 +180,7 @@ def parse_timestamp(value: Any, field: str = "timestamp") -> int:
 def _parse_text(field: str, text: str) -> int:
     if not text:
         raise RowProblem(f"{field} is missing")
-    head = text[0]
-    if head in "-+" or head.isdigit():
+    if text[0] in "-+" or "." in text:  # plain digits never get here
         number = _number(text)
         if number is not None:
             return _check_range(field, text, number)
@@ -235,22 +234,91 @@ def _nested(raw: Mapping[Any, Any], outer: str, inner: str) -> Any:
     return None
 
 
+# Fields taken by their own name only, with no rule beyond "text or absent".
+_PLAIN_FIELDS = (
+    "campaign_id",
+    "campaign_display_id",
+    "campaign_name",
+    "deeplink",
+    "link",
+    "ad_set_id",
+    "ad_set_name",
+    "ad_creative_id",
+    "ad_creative_name",
+    "group_name",
+    "asset_group_name",
+    "asset_name",
+)
+
+
+def _make_builder() -> Callable[[dict[str, Any]], Attribution]:
+    """Attribution(**values), about twice as fast when the dataclass has no __post_init__.
+
+    A frozen dataclass's __init__ costs ~4 us for 21 fields (1M rows: 4 s); setting the
+    slots directly does exactly what it does, in less than half the time.
+    """
+    if hasattr(Attribution, "__post_init__") or not hasattr(Attribution, "__slots__"):
+        return lambda values: Attribution(**values)
+    setters = tuple((name, getattr(Attribution, name).__set__) for name in ATTRIBUTION_COLUMNS)
+    new = object.__new__
+
+    def build(values: dict[str, Any]) -> Attribution:
+        item = new(Attribution)
+        for name, set_ in setters:
+            set_(item, values[name])
+        return item
+
+    return build
+
+
+_new_attribution = _make_builder()
+
+
 def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
     """Map one Linkrunner record to an Attribution, or raise RowProblem saying why not."""
-    if not isinstance(raw, Mapping):
+    if raw.__class__ is not dict and not isinstance(raw, Mapping):
         raise RowProblem(f"the record is a {type(raw).__name__}, not an object with named fields")
     get = raw.get
 
-    user_id = _pick(raw, FIELD_ALIASES["user_id"])
-    if user_id is None:
-        user_id = _nested(raw, "user_data", "id")
-    user_id = _text("user_id", user_id)
-    if user_id is None:
-        raise RowProblem("user_id is missing")
+    # Hot path (1M rows): plain ASCII text is stripped inline; anything else goes to _text.
+    user_id = get("user_id")
+    if user_id.__class__ is str and user_id.isascii() and (user_id := user_id.strip()):
+        pass
+    else:
+        user_id = _pick(raw, FIELD_ALIASES["user_id"])
+        if user_id is None:
+            user_id = _nested(raw, "user_data", "id")
+        user_id = _text("user_id", user_id)
+        if user_id is None:
+            raise RowProblem("user_id is missing")
 
-    ad_network = _text("ad_network", _pick(raw, FIELD_ALIASES["ad_network"]))
-    source = _text("attribution_source", get("attribution_source"))
-    kind = _text("attribution_type", get("attribution_type"))
+    kw: dict[str, Any] = {}
+    for name in _PLAIN_FIELDS:
+        value = get(name)
+        if value is None:
+            kw[name] = None
+        elif value.__class__ is str and value.isascii():
+            kw[name] = value.strip() or None
+        else:
+            kw[name] = _text(name, value)
+
+    ad_network = get("ad_network")
+    if not (
+        ad_network.__class__ is str and ad_network.isascii() and (ad_network := ad_network.strip())
+    ):
+        ad_network = _text("ad_network", _pick(raw, FIELD_ALIASES["ad_network"]))
+    source = get("attribution_source")
+    source = (
+        source.strip() or None
+        if source.__class__ is str and source.isascii()
+        else _text("attribution_source", source)
+    )
+    kind = get("attribution_type")
+    kind = (
+        kind.strip() or None
+        if kind.__class__ is str and kind.isascii()
+        else _text("attribution_type", kind)
+    )
     if kind is not None:
         attribution_type = _TYPES.get(kind.upper())
         if attribution_type is None:
@@ -264,41 +332,47 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
     else:
         raise RowProblem("attribution_type is missing (expected ORGANIC or INORGANIC)")
 
-    platform_text = _text("platform", get("platform"))
-    if platform_text is None:
-        raise RowProblem("platform is missing")
-    platform = _PLATFORMS.get(platform_text.lower())
-    if platform is None:
-        raise RowProblem(f"platform '{_show(platform_text)}' is not android or ios")
+    platform = get("platform")
+    platform = _PLATFORMS.get(platform) or _platform(platform)
 
     installed = get("installed_at")
     if installed is None or installed == "":
         raise RowProblem("installed_at is missing")
     installed_at = parse_timestamp(installed, "installed_at")
+    attributed = get("attributed_at")
+    if attributed is None or attributed == "":
+        attributed = _pick(raw, FIELD_ALIASES["attributed_at"])
+    if attributed is not None:
+        attributed = parse_timestamp(attributed, "attributed_at")
+    clicked = get("store_click_at")
+    clicked = (
+        None if clicked is None or clicked == "" else parse_timestamp(clicked, "store_click_at")
+    )
 
-    clevertap_id = _pick(raw, FIELD_ALIASES["clevertap_id"])
-    if clevertap_id is None:
-        for outer, inner in _NESTED_CT:
-            clevertap_id = _nested(raw, outer, inner)
-            if clevertap_id is not None:
-                break
-    clevertap_id = _text("clevertap_id", clevertap_id)
+    clevertap_id = get("clevertap_id")
+    if not (
+        clevertap_id.__class__ is str
+        and clevertap_id.isascii()
+        and (clevertap_id := clevertap_id.strip())
+    ):
+        clevertap_id = _pick(raw, FIELD_ALIASES["clevertap_id"])
+        if clevertap_id is None:
+            for outer, inner in _NESTED_CT:
+                clevertap_id = _nested(raw, outer, inner)
+                if clevertap_id is not None:
+                    break
+        clevertap_id = _text("clevertap_id", clevertap_id)
     if clevertap_id is not None and len(clevertap_id) > MAX_IDENTIFIER_CHARS:
         raise RowProblem(
             f"clevertap_id is longer than {MAX_IDENTIFIER_CHARS} characters, which CleverTap refuses"
         )
 
-    attributed = _pick(raw, FIELD_ALIASES["attributed_at"])
-    clicked = get("store_click_at")
-    campaign_id = _text("campaign_id", get("campaign_id"))
-    campaign_name = _text("campaign_name", get("campaign_name"))
-
     # Strings that go into the CleverTap event must fit its byte limit (4 bytes/char at most).
     for field, value in (
         ("user_id", user_id),
         ("ad_network", ad_network),
-        ("campaign_id", campaign_id),
-        ("campaign_name", campaign_name),
+        ("campaign_id", kw["campaign_id"]),
+        ("campaign_name", kw["campaign_name"]),
     ):
         too_long = value is not None and len(value) > MAX_STRING_BYTES // 4
         if too_long and string_value_problem(field, value):
@@ -306,30 +380,23 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
                 f"{field} is longer than {MAX_STRING_BYTES} bytes, which CleverTap refuses"
             )
 
-    return Attribution(
-        user_id=user_id,
-        attribution_type=attribution_type,
-        platform=platform,
-        installed_at=installed_at,
-        clevertap_id=clevertap_id,
-        ad_network=ad_network,
-        campaign_id=campaign_id,
-        campaign_display_id=_text("campaign_display_id", get("campaign_display_id")),
-        campaign_name=campaign_name,
-        attributed_at=None
-        if attributed is None or attributed == ""
-        else parse_timestamp(attributed, "attributed_at"),
-        store_click_at=None
-        if clicked is None or clicked == ""
-        else parse_timestamp(clicked, "store_click_at"),
-        deeplink=_text("deeplink", get("deeplink")),
-        link=_text("link", get("link")),
-        attribution_source=source,
-        ad_set_id=_text("ad_set_id", get("ad_set_id")),
-        ad_set_name=_text("ad_set_name", get("ad_set_name")),
-        ad_creative_id=_text("ad_creative_id", get("ad_creative_id")),
-        ad_creative_name=_text("ad_creative_name", get("ad_creative_name")),
-        group_name=_text("group_name", get("group_name")),
-        asset_group_name=_text("asset_group_name", get("asset_group_name")),
-        asset_name=_text("asset_name", get("asset_name")),
-    )
+    kw["user_id"] = user_id
+    kw["attribution_type"] = attribution_type
+    kw["platform"] = platform
+    kw["installed_at"] = installed_at
+    kw["clevertap_id"] = clevertap_id
+    kw["ad_network"] = ad_network
+    kw["attributed_at"] = attributed
+    kw["store_click_at"] = clicked
+    kw["attribution_source"] = source
+    return _new_attribution(kw)
+
+
+def _platform(value: Any) -> str:
+    text = _text("platform", value)
+    if text is None:
+        raise RowProblem("platform is missing")
+    platform = _PLATFORMS.get(text.lower())
+    if platform is None:
+        raise RowProblem(f"platform '{_show(text)}' is not android or ios")
+    return platform
