@@ -1,0 +1,134 @@
+"""Benchmarks against peers and limits: `.venv/bin/python -m bench [--quick] [--only NAME]`.
+
+Generates its own seeded data, runs each pair in this one invocation (several runs,
+medians) and writes docs/benchmarks.md. See `--help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.common import ROOT, BenchResult, log
+
+NAMES = ("import", "sync_upload", "sync_attribution", "startup", "events_table", "responsiveness")
+
+# name -> (full N, quick N, full reps, quick reps)
+SIZES: dict[str, tuple[int, int, int, int]] = {
+    "import": (1_000_000, 20_000, 3, 2),
+    "sync_upload": (1_000_000, 20_000, 3, 2),
+    # one GET per install at ~700/s on loopback: one run of each side is ~4 minutes
+    "sync_attribution": (100_000, 2_000, 1, 2),
+    "startup": (1_000_000, 20_000, 5, 3),
+    "events_table": (1_000_000, 20_000, 3, 2),
+    "responsiveness": (1_000_000, 20_000, 1, 1),
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmarks of Linkrunner Desktop against peers and limits; writes docs/benchmarks.md.",
+    )
+    p.add_argument("--quick", action="store_true", help="small N (under a minute): a smoke run")
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=NAMES,
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable): {', '.join(NAMES)}",
+    )
+    p.add_argument("--n", type=int, help="override N for every benchmark run")
+    p.add_argument("--reps", type=int, help="override the number of runs of each side")
+    p.add_argument(
+        "--workdir", type=Path, help="where data files are cached (default /tmp/lr-bench-UID)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="report path (default docs/benchmarks.md; with --quick: the work dir)",
+    )
+    p.add_argument("--json", type=Path, help="also write the raw results as JSON here")
+    p.add_argument("--no-profile", action="store_true", help="do not profile missed targets")
+    return p.parse_args(argv)
+
+
+def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> BenchResult:
+    from bench import gui, imports, startup, sync
+
+    fns: dict[str, Callable[[], BenchResult]] = {
+        "import": lambda: imports.bench_import(n, workdir, reps),
+        "sync_upload": lambda: sync.bench_sync_upload(n, workdir, reps, profile=profile),
+        "sync_attribution": lambda: sync.bench_sync_attribution(n, workdir, reps, profile=profile),
+        "startup": lambda: startup.bench_startup(n, workdir, reps),
+        "events_table": lambda: gui.bench_events_table(n, workdir, reps),
+        "responsiveness": lambda: gui.bench_responsiveness(n, workdir, reps),
+    }
+    result = fns[name]()
+    if profile and result.met is False and not result.profile:
+        try:
+            if name == "import":
+                log("import: profiling the importer (cProfile)")
+                result.profile = imports.profile_import(min(n, 200_000), workdir)
+            elif name == "startup":
+                log("startup: import-time profile")
+                result.profile = startup.profile_startup(workdir, n)
+        except Exception as exc:  # noqa: BLE001 - a profile is a bonus
+            result.notes.append(f"profiling failed: {type(exc).__name__}: {exc}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from bench import data, report
+
+    workdir = args.workdir or data.default_workdir()
+    workdir.mkdir(parents=True, exist_ok=True)
+    names = args.only or list(NAMES)
+    out = args.out or (
+        workdir / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md"
+    )
+    started = time.perf_counter()
+    results: list[BenchResult] = []
+    for name in names:
+        full_n, quick_n, full_reps, quick_reps = SIZES[name]
+        n = args.n or (quick_n if args.quick else full_n)
+        reps = args.reps or (quick_reps if args.quick else full_reps)
+        log(f"{name}: N={n:,}, {reps} runs per side")
+        t0 = time.perf_counter()
+        try:
+            res = run_one(name, n, reps, workdir, not args.no_profile and not args.quick)
+        except Exception as exc:  # noqa: BLE001 - report it and go on with the others
+            traceback.print_exc()
+            res = BenchResult(name, name, n, "", error=f"{type(exc).__name__}: {exc}")
+        log(f"{name}: done in {time.perf_counter() - t0:.0f}s, target {res.met}")
+        results.append(res)
+    elapsed = time.perf_counter() - started
+    limits_file = Path(__file__).with_name("limits.md")
+    limits = limits_file.read_text(encoding="utf-8") if limits_file.exists() else ""
+    report.write(
+        out,
+        results,
+        argv=sys.argv[1:] if argv is None else argv,
+        elapsed=elapsed,
+        limits=limits,
+        generator=data.generator_name(),
+    )
+    if args.json:
+        args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1, default=str))
+    log(f"wrote {out} ({elapsed / 60:.1f} min)")
+    for r in results:
+        print(
+            f"{r.name:18} met={r.met} ratio={r.ratio if r.ratio is None else round(r.ratio, 2)} {r.error}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

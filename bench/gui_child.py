@@ -1,0 +1,294 @@
+"""GUI measurements, run in a child process (offscreen Qt) so each gets a clean RSS.
+
+    python -m bench.gui_child table DB REPS        -> JSON: events-table timings
+    python -m bench.gui_child heartbeat DB URL     -> JSON: heartbeat gaps during a sync
+
+Every wait is bounded (a deadline), and loops stop by themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+
+from bench.common import current_rss_mb  # noqa: E402
+
+FILTER_NETWORK = "TIKTOK"  # "apply a filter": ad network = TIKTOK (~10% of rows)
+SORT_KEY = "campaign_name"
+_KEEP: list[object] = []  # wrappers kept alive until exit (Qt deletes the objects)
+DEADLINE = 120.0  # seconds any single step may take before it is reported as timed out
+
+
+def _app() -> QApplication:
+    app = QApplication.instance() or QApplication(["bench"])
+    return app  # type: ignore[return-value]
+
+
+def _wait(cond: Callable[[], bool], timeout: float = DEADLINE) -> bool:
+    end = time.perf_counter() + timeout
+    while not cond():
+        if time.perf_counter() > end:
+            return False
+        QCoreApplication.processEvents()
+        time.sleep(0.0005)
+    return True
+
+
+def _view() -> QTableView:
+    view = QTableView()
+    view.resize(1200, 700)
+    view.show()
+    _app().processEvents()
+    return view
+
+
+def _paint(view: QTableView) -> int:
+    """Paint the viewport now (this is when the model's data() is asked for); visible rows."""
+    view.viewport().repaint()
+    top = view.rowAt(0)
+    bottom = view.rowAt(view.viewport().height() - 1)
+    if top < 0:
+        return 0
+    if bottom < 0:
+        bottom = view.model().rowCount() - 1
+    return bottom - top + 1
+
+
+# -- the app's model --------------------------------------------------------------------
+
+
+def app_model_ops(db: Path) -> dict[str, Any]:
+    from lr_desktop.gui.models.events_model import EventsModel
+    from lr_desktop.gui.queries import COLUMNS, EventFilter, EventQuery
+    from lr_desktop.gui.workers import TaskRunner
+
+    rss0 = current_rss_mb()
+    runner = TaskRunner()
+    view = _view()
+    out: dict[str, Any] = {}
+    t = QElapsedTimer()
+
+    t.start()
+    model = EventsModel(db, runner)
+    view.setModel(model)
+    model.reload()
+    ok = _wait(lambda: not model.is_loading and model.rowCount() > 0)
+    visible = _paint(view)
+    out["first_rows_ms"] = t.nsecsElapsed() / 1e6 if ok else None
+    out["rows"] = model.rowCount()
+    out["visible_rows"] = visible
+
+    t.start()
+    view.scrollToBottom()
+    _app().processEvents()
+    visible = _paint(view)
+    out["jump_last_ms"] = t.nsecsElapsed() / 1e6
+    last = model.index(model.rowCount() - 1, 0)
+    out["last_row_shown"] = bool(model.data(last)) and view.rowAt(view.viewport().height() - 1) in (
+        model.rowCount() - 1,
+        -1,
+    )
+
+    col = [c.key for c in COLUMNS].index(SORT_KEY)
+    view.scrollToTop()
+    t.start()
+    model.sort(col)
+    ok = _wait(lambda: not model.is_loading)
+    _paint(view)
+    out["sort_ms"] = t.nsecsElapsed() / 1e6 if ok else None
+
+    t.start()
+    model.set_query(EventQuery(EventFilter(ad_network=FILTER_NETWORK), SORT_KEY, False))
+    ok = _wait(lambda: not model.is_loading)
+    _paint(view)
+    out["filter_ms"] = t.nsecsElapsed() / 1e6 if ok else None
+    out["filtered_rows"] = model.rowCount()
+
+    # back to everything and at the bottom: the most the model ever holds
+    model.set_query(EventQuery())
+    _wait(lambda: not model.is_loading)
+    view.scrollToBottom()
+    _paint(view)
+    out["model_rss_mb"] = current_rss_mb() - rss0
+    ids = getattr(model, "_ids", None)
+    out["model_index_bytes"] = ids.itemsize * len(ids) if ids is not None else None
+    view.setModel(None)
+    model.close()
+    runner.shutdown(10_000)
+    _app().processEvents()
+    view.close()
+    view.deleteLater()
+    model.deleteLater()
+    _app().processEvents()
+    _KEEP.append((view, model, runner))
+    return out
+
+
+# -- Qt's QSqlQueryModel ----------------------------------------------------------------
+
+
+def qsql_model_ops(db: Path) -> dict[str, Any]:
+    from PySide6.QtSql import QSqlDatabase, QSqlQueryModel
+
+    from lr_desktop.gui.queries import COLUMNS
+
+    cols = ", ".join(c.key for c in COLUMNS)
+    rss0 = current_rss_mb()
+    name = f"bench-{time.monotonic_ns()}"
+    qdb = QSqlDatabase.addDatabase("QSQLITE", name)
+    qdb.setDatabaseName(str(db))
+    if not qdb.open():
+        raise RuntimeError(qdb.lastError().text())
+    view = _view()
+    out: dict[str, Any] = {}
+    t = QElapsedTimer()
+
+    def set_query(sql: str) -> None:
+        model.setQuery(sql, qdb)
+        if model.lastError().isValid():
+            raise RuntimeError(model.lastError().text())
+
+    t.start()
+    model = QSqlQueryModel()
+    set_query(f"SELECT {cols} FROM installs ORDER BY installed_at DESC, rowid DESC")
+    view.setModel(model)
+    visible = _paint(view)
+    out["first_rows_ms"] = t.nsecsElapsed() / 1e6
+    out["visible_rows"] = visible
+
+    # QSqlQueryModel only knows rows it fetched: reaching the last row means fetching all
+    t.start()
+    end = time.perf_counter() + DEADLINE
+    while model.canFetchMore() and time.perf_counter() < end:
+        model.fetchMore()
+    view.scrollToBottom()
+    _app().processEvents()
+    _paint(view)
+    out["jump_last_ms"] = t.nsecsElapsed() / 1e6
+    out["rows"] = model.rowCount()
+    out["model_rss_mb"] = current_rss_mb() - rss0
+
+    view.scrollToTop()
+    t.start()
+    set_query(f"SELECT {cols} FROM installs ORDER BY {SORT_KEY}, rowid")
+    _paint(view)
+    out["sort_ms"] = t.nsecsElapsed() / 1e6
+
+    t.start()
+    set_query(
+        f"SELECT {cols} FROM installs WHERE ad_network = '{FILTER_NETWORK}' "
+        f"ORDER BY {SORT_KEY}, rowid"
+    )
+    _paint(view)
+    out["filter_ms"] = t.nsecsElapsed() / 1e6
+    view.setModel(None)
+    model.clear()
+    view.close()
+    view.deleteLater()
+    _app().processEvents()
+    _KEEP.append((view, model))
+    qdb.close()
+    qdb = None  # type: ignore[assignment]  # removeDatabase wants no live handle
+    QSqlDatabase.removeDatabase(name)
+    return out
+
+
+def table(db: Path, reps: int) -> dict[str, Any]:
+    _app()
+    runs: dict[str, list[dict[str, Any]]] = {"app": [], "qsql": []}
+    for _ in range(reps):  # alternate, so caches warm both alike
+        runs["app"].append(app_model_ops(db))
+        runs["qsql"].append(qsql_model_ops(db))
+    return runs
+
+
+# -- responsiveness ---------------------------------------------------------------------
+
+
+def heartbeat(db: Path, url: str, interval_ms: int = 10) -> dict[str, Any]:
+    from bench.sync import bench_config
+    from lr_desktop.gui.main_window import MainWindow
+    from lr_desktop.sync import Operation
+
+    app = _app()
+    cfg = bench_config(url, "upload")
+    window = MainWindow(db, demo_config=cfg)
+    window.resize(1280, 800)
+    window.show()
+    with contextlib.suppress(Exception):  # the install events table, refreshed during sync
+        window.show_section(1)
+    _wait(lambda: not window.events.model.is_loading, 60)
+    app.processEvents()
+
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    last = [0]
+
+    def beat() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(beat)
+    done: list[object] = []
+    window.sync_panel.finished.connect(done.append)
+    clock.start()
+    timer.start()
+    t0 = time.perf_counter()
+    started = window.sync_panel.start(Operation.SEND_PENDING)
+    ok = started and _wait(lambda: bool(done), 1800)
+    elapsed = time.perf_counter() - t0
+    timer.stop()
+    result = done[0] if done else None
+    gaps = gaps[1:]  # the first interval starts before the timer ran
+    gaps_sorted = sorted(gaps)
+    out = {
+        "finished": ok,
+        "sync_seconds": elapsed,
+        "delivered": getattr(result, "delivered", None),
+        "error": None if result is None or hasattr(result, "delivered") else str(result),
+        "beats": len(gaps),
+        "max_gap_ms": max(gaps) if gaps else None,
+        "p99_gap_ms": gaps_sorted[int(0.99 * (len(gaps_sorted) - 1))] if gaps else None,
+        "median_gap_ms": gaps_sorted[len(gaps_sorted) // 2] if gaps else None,
+        "gaps_over_50ms": sum(g > 50 for g in gaps),
+        "gaps_over_20ms": sum(g > 20 for g in gaps),
+    }
+    window.closing = True
+    window.sync_panel.wait(60_000)
+    window.runner.shutdown(60_000)
+    window.events.close_db() if hasattr(window.events, "close_db") else None
+    window.hide()
+    window.deleteLater()
+    app.processEvents()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    what = argv[0]
+    if what == "table":
+        doc = table(Path(argv[1]), int(argv[2]))
+    elif what == "heartbeat":
+        doc = heartbeat(Path(argv[1]), argv[2])
+    else:
+        raise SystemExit(f"unknown measurement {what!r}")
+    sys.stdout.write(json.dumps(doc) + "\n")
+    sys.stdout.flush()
+    os._exit(0)  # skip Qt teardown: nothing to save, and it can only add noise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

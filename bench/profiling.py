@@ -1,0 +1,121 @@
+"""A small sampling profiler over all Python threads (no extra dependency).
+
+cProfile only sees the thread that starts it, while the sync engine runs its event loop
+in one thread and its SQLite work in another. This samples `sys._current_frames()`
+every few milliseconds and reports, per thread, where the time goes: the share of
+samples a function was on the stack (inclusive) and at the top (self). Time a thread
+spends waiting (in select/epoll, on a lock or queue) is shown as such, so the busy
+part of each thread stands out.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+_IDLE = {
+    ("selectors.py", "select"),
+    ("threading.py", "wait"),
+    ("queue.py", "get"),
+    ("thread.py", "_worker"),
+    ("base_events.py", "_run_once"),
+}
+
+
+def _key(frame: FrameType) -> tuple[str, str, int]:
+    code = frame.f_code
+    return code.co_filename, code.co_name, code.co_firstlineno
+
+
+def _short(key: tuple[str, str, int]) -> str:
+    path, name, line = key
+    parts = path.replace("\\", "/").split("/")
+    if "lr_desktop" in parts:
+        path = "/".join(parts[parts.index("lr_desktop") :])
+    elif "site-packages" in parts:
+        path = "/".join(parts[parts.index("site-packages") + 1 :])
+    else:
+        path = "/".join(parts[-2:])
+    return f"{path}:{line} {name}"
+
+
+class Sampler:
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.samples: Counter[int] = Counter()
+        self.inclusive: dict[int, Counter[tuple[str, str, int]]] = {}
+        self.self_: dict[int, Counter[tuple[str, str, int]]] = {}
+        self.names: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+
+    def _run(self) -> None:
+        me = threading.get_ident()
+        while not self._stop.wait(self.interval):
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                self.samples[ident] += 1
+                top = _key(frame)
+                self.self_.setdefault(ident, Counter())[top] += 1
+                seen: set[tuple[str, str, int]] = set()
+                inc = self.inclusive.setdefault(ident, Counter())
+                f: FrameType | None = frame
+                while f is not None:
+                    k = _key(f)
+                    if k not in seen:
+                        seen.add(k)
+                        inc[k] += 1
+                    f = f.f_back
+            for t in threading.enumerate():
+                if t.ident is not None:
+                    self.names.setdefault(t.ident, t.name)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self, top: int = 12, wall: float | None = None) -> str:
+        lines: list[str] = []
+        for ident, total in self.samples.most_common():
+            if total < 5:
+                continue
+            name = self.names.get(ident, str(ident))
+            selfc = self.self_[ident]
+            idle = sum(c for k, c in selfc.items() if (k[0].rsplit("/", 1)[-1], k[1]) in _IDLE)
+            busy = total - idle
+            head = f"thread {name}: {total} samples"
+            if wall:
+                head += f" over {wall:.2f}s"
+            head += f"; busy (not waiting) {100 * busy / total:.0f}%"
+            lines.append(head)
+            lines.append("  self time (top of stack):")
+            for k, c in selfc.most_common(top):
+                lines.append(f"    {100 * c / total:5.1f}%  {_short(k)}")
+            lines.append("  inclusive (on the stack), project code:")
+            shown = 0
+            for k, c in self.inclusive[ident].most_common():
+                if "lr_desktop" not in k[0] and "bench" not in k[0]:
+                    continue
+                lines.append(f"    {100 * c / total:5.1f}%  {_short(k)}")
+                shown += 1
+                if shown >= top:
+                    break
+        return "\n".join(lines)
+
+
+def profile_call(fn: Callable[[], Any], interval: float = 0.005, top: int = 12) -> str:
+    """Run `fn` under the sampler; return the per-thread summary text."""
+    t0 = time.perf_counter()
+    with Sampler(interval) as s:
+        fn()
+    return s.summary(top, time.perf_counter() - t0)
