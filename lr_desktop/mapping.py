@@ -333,7 +333,7 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
         raise RowProblem("attribution_type is missing (expected ORGANIC or INORGANIC)")
 
     platform = get("platform")
-    platform = _PLATFORMS.get(platform) or _platform(platform)
+    platform = (platform.__class__ is str and _PLATFORMS.get(platform)) or _platform(platform)
 
     installed = get("installed_at")
     if installed is None or installed == "":

@@ -103,7 +103,7 @@ def _detect(path: Path, raw: BinaryIO) -> str:
         raise Unusable("this looks like an Excel workbook; save it as 'CSV UTF-8' and import that")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise Unusable("the file is saved as UTF-16; save it as 'CSV UTF-8' and import that")
-    if b"\x00" in head:
+    if head.count(b"\x00") * 100 > len(head):  # a stray NUL in a value is not binary
         raise Unusable("this is not a text file (CSV, JSON or JSON Lines)")
     fmt = _EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
