@@ -23,7 +23,6 @@ import pytest
 from lr_desktop.clevertap.config import Secrets, load_config, save_config
 from lr_desktop.clevertap.credentials import effective_config, save_secrets
 from lr_desktop.emulators.clevertap import CleverTapEmulator, Faults
-from lr_desktop.importer.run import import_files, write_rejections_csv
 from lr_desktop.paths import log_dir
 from lr_desktop.store import connect, transaction
 from lr_desktop.sync import run_sync
@@ -119,10 +118,16 @@ def test_no_secret_leaks_anywhere(tmp_path: Path, qtbot, memory_keyring, caplog)
         )  # fmt: skip
         assert res.returncode == 0, res.stderr
         keep = connect(db)  # held open to the end, so the -wal file stays to be searched
-        # 2. import, with a rejections export
-        report = import_files(db, [_csv(tmp_path / "linkrunner.csv", 300)])
-        assert report.imported == 300 and report.rejected == 1
-        write_rejections_csv(report, exports / "rejections.csv")
+        # 2. import through the CLI, with a rejections export
+        res = out.add(
+            "import",
+            run_cli(
+                db, "import", str(_csv(tmp_path / "linkrunner.csv", 300)),
+                "--rejections", str(exports / "rejections.csv"), env=env,
+            ),
+        )  # fmt: skip
+        assert res.returncode == 1, res.stderr  # one row rejected
+        assert (exports / "rejections.csv").exists()
         # 3. sync in upload mode, then attribution mode (fresh events: re-imported users)
         assert _watch_sync(db, env, emu, out, "sync upload") == 0
         conn = connect(db)
