@@ -103,7 +103,7 @@ def test_records_breaking_cleverTap_rules_are_not_sent(
 def test_retries_429_and_5xx_until_delivered(db_path: Path, emulator: CleverTapEmulator) -> None:
     emulator.faults = Faults(error_rate=0.5, error_statuses=(429, 500, 503), seed=7)
     fill(db_path, users(3000))
-    summary = run_sync(db_path, config(emulator.url, batch_size=100, max_retries=12), seed=1)
+    summary = run_sync(db_path, config(emulator.url, batch_size=100, max_retries=30), seed=1)
     assert (summary.delivered, summary.failed) == (3000, 0)
     assert statuses(db_path) == {"delivered": 3000}
     conn = connect(db_path)

@@ -36,10 +36,14 @@ def effective_config(
 ) -> CleverTapConfig:
     """Stored settings + keyring secrets + LR_CLEVERTAP_* overrides: what a run uses.
 
-    The keyring is only asked when the environment does not already give both secrets.
+    The keyring is only asked when the environment does not already give the secrets
+    this delivery mode needs (the token only matters to the attribution partner API),
+    so a scripted run with its secrets in the environment works without a keyring.
     """
     cfg = apply_env(load_config(conn))
-    if with_secrets and not (cfg.secrets.passcode and cfg.secrets.project_token):
+    needs_token = cfg.mode == "attribution"
+    have_all = cfg.secrets.passcode and (cfg.secrets.project_token or not needs_token)
+    if with_secrets and not have_all:
         stored = load_secrets(cfg.project_id)
         cfg = replace(
             cfg,

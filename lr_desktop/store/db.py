@@ -20,10 +20,10 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> StoreError:
     where = f" ({path})" if path else ""
     if "readonly" in msg or "read-only" in msg:
         text = (
-            f"The database{where} is read-only. Check the file's permissions; nothing was changed."
+            f"The database{where} is read-only. Check the file's permissions. The step that failed was not saved; everything recorded before it is kept."
         )
     elif "full" in msg:
-        text = f"The disk holding the database{where} is full. Free some space and try again; nothing was changed."
+        text = f"The disk holding the database{where} is full. Free some space and try again. The step that failed was not saved; everything recorded before it is kept."
     elif "locked" in msg or "busy" in msg:
         text = f"The database{where} is busy in another program. Try again in a moment."
     elif "not a database" in msg or "malformed" in msg:
