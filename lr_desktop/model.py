@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from operator import attrgetter
 
 
 class Status(StrEnum):
@@ -77,10 +78,17 @@ EVENT_FIELDS: tuple[str, ...] = (
 )
 
 
+attribution_values = attrgetter(*ATTRIBUTION_COLUMNS)  # Attribution -> tuple in column order
+_event_values = attrgetter(*EVENT_FIELDS)
+
+
 def fingerprint(row: dict[str, object] | Attribution) -> str:
-    """Stable digest of the event-shaping fields of a user."""
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    raw = "\x1f".join("" if get(k) is None else str(get(k)) for k in EVENT_FIELDS)
+    """Stable digest of the event-shaping fields of a user (runs once per imported row)."""
+    if isinstance(row, dict):
+        values = tuple(row.get(k) for k in EVENT_FIELDS)
+    else:
+        values = _event_values(row)
+    raw = "\x1f".join(["" if v is None else str(v) for v in values])
     return hashlib.blake2b(raw.encode(), digest_size=10).hexdigest()
 
 

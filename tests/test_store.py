@@ -130,3 +130,22 @@ def test_failed_transaction_changes_nothing(db_path: Path) -> None:
         upsert_attributions(conn, [A], source="t")
         raise RuntimeError("crash mid-chunk")
     assert conn.execute("SELECT count(*) FROM installs").fetchone()[0] == 0
+
+
+def test_bulk_load_drops_and_rebuilds_indexes_and_a_crash_heals(db_path: Path) -> None:
+    from lr_desktop.store.bulk import MIN_BULK_ROWS, bulk_load, missing_indexes
+
+    conn = connect(db_path)
+    with bulk_load(conn, db_path, expected_rows=10) as bulk:
+        assert not bulk and not missing_indexes(conn)  # small loads keep indexes current
+    with bulk_load(conn, db_path, expected_rows=MIN_BULK_ROWS) as bulk:
+        assert bulk and set(missing_indexes(conn)) == set(INDEXED_COLUMNS)
+        other = connect(db_path)  # a window opened mid-import does not rebuild them
+        assert set(missing_indexes(other)) == set(INDEXED_COLUMNS)
+        other.close()
+    assert missing_indexes(conn) == []
+    # an import killed mid-way leaves indexes dropped: the next open re-creates them
+    for col in INDEXED_COLUMNS:
+        conn.execute(f'DROP INDEX "idx_installs_{col}"')
+    conn.close()
+    assert missing_indexes(connect(db_path)) == []

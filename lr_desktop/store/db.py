@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from lr_desktop.store.bulk import ensure_indexes
 from lr_desktop.store.schema import migrate
 
 
@@ -19,9 +20,7 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> StoreError:
     msg = str(exc).lower()
     where = f" ({path})" if path else ""
     if "readonly" in msg or "read-only" in msg:
-        text = (
-            f"The database{where} is read-only. Check the file's permissions. The step that failed was not saved; everything recorded before it is kept."
-        )
+        text = f"The database{where} is read-only. Check the file's permissions. The step that failed was not saved; everything recorded before it is kept."
     elif "full" in msg:
         text = f"The disk holding the database{where} is full. Free some space and try again. The step that failed was not saved; everything recorded before it is kept."
     elif "locked" in msg or "busy" in msg:
@@ -67,6 +66,7 @@ def connect(
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrate(conn)
+            ensure_indexes(conn, path)
         return conn
     except sqlite3.Error as exc:
         raise explain(exc, path) from exc

@@ -16,9 +16,17 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from lr_desktop.model import ATTRIBUTION_COLUMNS, Attribution, Status, event_id, fingerprint
+from lr_desktop.model import (
+    ATTRIBUTION_COLUMNS,
+    Attribution,
+    Status,
+    attribution_values,
+    event_id,
+    fingerprint,
+)
 
 _CHUNK = 500  # users per IN (...) lookup; well under SQLite's variable limit
+_QUEUED, _WAITING = str(Status.QUEUED), str(Status.WAITING_ID)
 
 
 @dataclass
@@ -85,12 +93,12 @@ def upsert_attributions(
         old = existing.get(uid)
         if old is not None and item.clevertap_id is None and old[ct_index] is not None:
             item = replace(item, clevertap_id=old[ct_index])
-        values = tuple(getattr(item, c) for c in ATTRIBUTION_COLUMNS)
+        values = attribution_values(item)
         fp = fingerprint(item)
         eid = event_id(uid, fp)
         if old is None:
-            status = Status.QUEUED if item.clevertap_id else Status.WAITING_ID
-            inserts.append((*values, fp, eid, source, now, now, str(status)))
+            status = _QUEUED if item.clevertap_id else _WAITING
+            inserts.append((*values, fp, eid, source, now, now, status))
             counts.imported += 1
         elif tuple(old) == values:
             counts.unchanged += 1
