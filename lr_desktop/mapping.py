@@ -333,6 +333,8 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
         raise RowProblem("attribution_type is missing (expected ORGANIC or INORGANIC)")
 
     platform = get("platform")
+    if platform is None or platform == "":
+        platform = _device_platform(raw)
     platform = (platform.__class__ is str and _PLATFORMS.get(platform)) or _platform(platform)
 
     installed = get("installed_at")
@@ -390,6 +392,19 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
     kw["store_click_at"] = clicked
     kw["attribution_source"] = source
     return _new_attribution(kw)
+
+
+def _device_platform(raw: Mapping[str, Any]) -> Any:
+    """Platform from the Data API's `user_data.device_data` (`platform` or `os`), if any."""
+    user_data = raw.get("user_data")
+    device = user_data.get("device_data") if isinstance(user_data, Mapping) else None
+    if not isinstance(device, Mapping):
+        return None
+    for key in ("platform", "os", "os_name"):
+        value = device.get(key)
+        if value is not None and value != "":
+            return value
+    return None
 
 
 def _platform(value: Any) -> str:

@@ -232,3 +232,18 @@ def test_any_record_maps_or_raises_row_problem(raw: dict[str, Any], times: dict[
 def test_parse_timestamp_never_crashes(value: Any) -> None:
     with contextlib.suppress(RowProblem):
         assert 1 <= parse_timestamp(value) <= 9_999_999_999
+
+
+def test_platform_from_data_api_device_data() -> None:
+    from lr_desktop.mapping import attribution_from_record
+
+    base = {"user_data": {"id": "u1"}, "ad_channel": "META", "installed_at": "2026-01-01T00:00:00Z"}
+    for device in ({"platform": "ANDROID"}, {"os": "iOS"}):
+        item = attribution_from_record({**base, "user_data": {"id": "u1", "device_data": device}})
+        assert item.platform in ("android", "ios")
+    try:
+        attribution_from_record({**base, "user_data": {"id": "u1", "device_data": {"os": "web"}}})
+    except Exception as exc:  # noqa: BLE001
+        assert "not android or ios" in str(exc)
+    else:
+        raise AssertionError("an unknown device platform must be rejected")
