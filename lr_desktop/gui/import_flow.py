@@ -3,6 +3,7 @@ worker with progress; rejected rows are listed with reasons and can be saved as 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from lr_desktop.gui.workers import Task, TaskRunner
 
 IMPORT_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson")
+PROGRESS_INTERVAL = 0.25  # seconds between progress texts
 MAX_SHOWN = 5000  # rejections listed in the dialog (all of them go into the CSV)
 
 
@@ -32,24 +34,36 @@ def importable(path: Path) -> bool:
 
 
 def describe_report(report: Any) -> str:
-    """Whatever counts the importer's report carries, in words."""
-    names = ("read", "imported", "updated", "unchanged", "rejected", "skipped")
-    parts = []
-    for name in names:
-        value = getattr(report, name, None)
-        if isinstance(value, int):
-            parts.append(f"{value:,} {name}")
-    if not parts:
-        return str(report)
-    return "Import finished: " + ", ".join(parts) + "."
+    """The importer's report, in words."""
+    head = "Import cancelled" if getattr(report, "cancelled", False) else "Import finished"
+    parts = [
+        f"{getattr(report, name, 0):,} {label}"
+        for name, label in (
+            ("read", "read"),
+            ("imported", "new"),
+            ("updated", "updated"),
+            ("unchanged", "unchanged"),
+            ("rejected", "rejected"),
+        )
+    ]
+    text = f"{head}: " + ", ".join(parts) + "."
+    unusable = list(getattr(report, "unusable", []) or [])
+    if unusable:
+        text += " Not read: " + "; ".join(unusable) + "."
+    warnings = list(getattr(report, "warnings", []) or [])
+    if warnings:
+        text += " " + " ".join(warnings)
+    return text
 
 
 def describe_progress(p: Any) -> str:
-    for done, total in (("done", "total"), ("rows", "total_rows"), ("bytes_read", "bytes_total")):
-        if hasattr(p, done) and hasattr(p, total):
-            d, t = getattr(p, done), getattr(p, total)
-            return f"Importing… {d:,} of {t:,}" if t else f"Importing… {d:,}"
-    return f"Importing… {p}"
+    name = Path(str(getattr(p, "file", ""))).name
+    total = getattr(p, "bytes_total", 0) or 0
+    pct = f" ({100 * p.bytes_read // total}%)" if total else ""
+    return (
+        f"Importing {name}{pct}: {p.rows_read:,} rows read, {p.imported:,} new, "
+        f"{p.updated:,} updated, {p.rejected:,} rejected"
+    )
 
 
 class RejectionsDialog(QDialog):
@@ -110,6 +124,8 @@ class ImportFlow(QObject):
         self._task: Task | None = None
         self.dialog: RejectionsDialog | None = None
         self.last_report: Any = None
+        self._quiet = False  # tests and scripts: no dialog
+        self._last_progress = 0.0
 
     @property
     def running(self) -> bool:
@@ -152,13 +168,19 @@ class ImportFlow(QObject):
         self.started.emit()
         return True
 
+    def _progress(self, p: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_progress >= PROGRESS_INTERVAL:  # a few updates a second at most
+            self._last_progress = now
+            self.progressed.emit(describe_progress(p))
+
     def cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
 
     def _succeeded(self, report: Any) -> None:
         self.last_report = report
-        if getattr(report, "rejections", None):
+        if getattr(report, "rejections", None) and not self._quiet:
             self.dialog = RejectionsDialog(report, self._parent)
             self.dialog.open()
 

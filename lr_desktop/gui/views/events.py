@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,38 +50,33 @@ EXPORT_COLUMNS = (
 )
 
 
-def _neutralise(value: Any) -> Any:
-    """Spreadsheet-safe cell via the core's csvsafe (formula injection)."""
-    from lr_desktop import csvsafe
-
-    fn = getattr(csvsafe, "neutralise", None) or csvsafe.safe_cell
-    return fn(value)
+class _Cancelled(Exception):
+    pass
 
 
 def export_rows(db_path: Path, query: EventQuery, target: Path, cancel: Any) -> int:
-    """Write the filtered rows as CSV (runs in a worker)."""
+    """Write the filtered rows as a spreadsheet-safe CSV (runs in a worker); -1 if cancelled."""
+    from lr_desktop.csvsafe import write_csv
+
     conn = queries.open_read(db_path)
-    n = 0
+
+    def rows() -> Any:
+        for n, row in enumerate(queries.filtered_rows(conn, query, EXPORT_COLUMNS)):
+            if n % 10_000 == 0 and cancel.is_set():
+                raise _Cancelled
+            yield row
+
     try:
-        cur = queries.filtered_rows(conn, query, EXPORT_COLUMNS)
-        tmp = target.with_name(target.name + ".part")
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(EXPORT_COLUMNS)
-            for row in cur:
-                w.writerow([_neutralise(v) for v in row])
-                n += 1
-                if n % 10_000 == 0 and cancel.is_set():
-                    tmp.unlink(missing_ok=True)
-                    return -1
-        tmp.replace(target)
+        return write_csv(target, EXPORT_COLUMNS, rows())
+    except _Cancelled:
+        return -1
     finally:
         conn.close()
-    return n
 
 
 class EventsView(QWidget):
     status_message = Signal(str)
+    export_finished = Signal(object)  # rows written (-1: cancelled), or the exception
 
     def __init__(
         self,
@@ -283,11 +277,20 @@ class EventsView(QWidget):
         self._runner.start(
             "export",
             lambda _p, cancel: export_rows(path, query, target, cancel),
-            on_success=lambda n: self.status_message.emit(
-                "Export cancelled." if n < 0 else f"Exported {n:,} rows to {target}."
-            ),
-            on_failure=lambda exc: QMessageBox.warning(self, "Export failed", str(exc)),
+            on_success=lambda n: self._exported(n, target),
+            on_failure=self._export_failed,
         )
+
+    def _exported(self, n: int, target: Path) -> None:
+        self.status_message.emit(
+            "Export cancelled." if n < 0 else f"Exported {n:,} rows to {target}."
+        )
+        self.export_finished.emit(n)
+
+    def _export_failed(self, exc: Exception) -> None:
+        self.status_message.emit(f"Export failed: {exc}")
+        QMessageBox(QMessageBox.Icon.Warning, "Export failed", str(exc), parent=self).open()
+        self.export_finished.emit(exc)
 
     def close_db(self) -> None:
         self.model.close()
