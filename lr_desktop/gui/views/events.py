@@ -149,6 +149,7 @@ class EventsView(QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([900, 480])
         self.splitter = splitter
 
         layout = QVBoxLayout(self)

@@ -132,6 +132,7 @@ class IntegrationsView(QWidget):
         buttons.addWidget(self.remove_button)
 
         box = QGroupBox("CleverTap")
+        box.setMaximumWidth(820)
         inner = QVBoxLayout(box)
         inner.addWidget(self.demo_label)
         inner.addLayout(form)

@@ -17,7 +17,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QMargins, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from lr_desktop.gui import queries
@@ -162,7 +162,7 @@ class OverviewView(QWidget):
         inorganic.setColor(INORGANIC_COLOUR)
         days = []
         for day, o, i in stats.per_day:
-            days.append(day[5:])
+            days.append(day[8:] if len(stats.per_day) > 14 else day[5:])
             organic.append(o)
             inorganic.append(i)
         series = QStackedBarSeries()
@@ -171,7 +171,10 @@ class OverviewView(QWidget):
         chart.addSeries(series)
         x = QBarCategoryAxis()
         x.append(days)
-        x.setLabelsAngle(-60)
+        small = QFont(x.labelsFont())
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.75))
+        x.setLabelsFont(small)
+        x.setTitleText("Day of month" if len(stats.per_day) > 14 else "")
         y = QValueAxis()
         y.setLabelFormat("%d")
         top = max((o + i for _d, o, i in stats.per_day), default=0)
@@ -213,4 +216,4 @@ class OverviewView(QWidget):
                 sl = series.append(f"{label} ({n:,})", n)
                 sl.setColor(QColor(STATUS_COLOURS.get(str(key), "#888")))
         chart.addSeries(series)
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Render each section of the window, on the demo after a sync, to docs/screenshots/*.png.
+
+QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lr_desktop.demo import DemoSession  # noqa: E402
+from lr_desktop.sync import Operation, run_sync  # noqa: E402
+
+SHOTS = ("overview", "install-events", "integrations", "sync-history")
+
+
+def _wait(app, done: Callable[[], bool], timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not settle")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def main(out: Path) -> int:
+    from lr_desktop.gui.app import make_app
+    from lr_desktop.gui.main_window import MainWindow
+
+    out.mkdir(parents=True, exist_ok=True)
+    with DemoSession(latency=0.0) as demo:
+        assert demo.config is not None
+        run_sync(demo.db_path, demo.config, Operation.FULL_SYNC)
+        app = make_app()
+        w = MainWindow(demo.db_path, demo_config=demo.config)
+        w.resize(1440, 900)
+        w.show()
+        _wait(
+            app,
+            lambda: (
+                not w.events.model.is_loading
+                and w.integrations.loaded_once
+                and w.overview.stats is not None
+                and not w.runner.running()
+            ),
+        )
+        w.history.refresh()
+        for i, name in enumerate(SHOTS):
+            w.show_section(i)
+            if name == "install-events":
+                events = w.events
+                events.status_combo.setCurrentIndex(0)
+                row = next(
+                    (
+                        r
+                        for r in range(min(500, events.model.rowCount()))
+                        if (events.model.row_values(r) or {}).get("status") == "rejected"
+                    ),
+                    0,
+                )
+                events.table.selectRow(row)
+                events.table.scrollTo(events.model.index(row, 0))
+            for _ in range(5):
+                app.processEvents()
+            path = out / f"{name}.png"
+            w.grab().save(str(path))
+            print(path)
+        w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(
+        main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
+    )
