@@ -472,13 +472,13 @@ def test_round_trip_csv_and_jsonl(items: list[Attribution], delimiter: str) -> N
         assert read_back(jsonl_path) == items
 
 
-# --- memory stays flat: 50k vs 200k rows --------------------------------------------------------
+# --- memory stays flat: 20k vs 80k rows (4x the rows, same peak) --------------------------------------------------------
 
 
 @pytest.mark.slow
 def test_memory_does_not_grow_with_rows(tmp_path: Path) -> None:
     peaks = {}
-    for n in (50_000, 200_000):
+    for n in (20_000, 80_000):
         path = big_csv(tmp_path / f"m{n}.csv", n)
         tracemalloc.start()
         try:
@@ -488,4 +488,4 @@ def test_memory_does_not_grow_with_rows(tmp_path: Path) -> None:
             tracemalloc.stop()
         assert report.imported == n
         path.unlink()
-    assert peaks[200_000] < peaks[50_000] * 1.5 + 1_048_576, peaks
+    assert peaks[80_000] < peaks[20_000] * 1.5 + 1_048_576, peaks
