@@ -125,6 +125,14 @@ def test_exhausted_retries_fail_with_reason_and_next_run_picks_them_up(
     emulator.faults = Faults()
     again = run_sync(db_path, config(emulator.url))
     assert again.delivered == 10 and statuses(db_path) == {"delivered": 10}
+    # the earlier error is cleared once delivered; the history keeps it
+    assert (
+        conn.execute("SELECT count(*) FROM installs WHERE last_error IS NOT NULL").fetchone()[0]
+        == 0
+    )
+    assert (
+        conn.execute("SELECT count(*) FROM attempts WHERE outcome = 'failed'").fetchone()[0] == 10
+    )
 
 
 def test_misc_server_error_555_is_retried_per_record(
@@ -154,7 +162,9 @@ def test_401_stops_and_leaves_events_queued(
         with pytest.raises(CredentialsRejected, match="credentials or region wrong") as info:
             run_sync(db_path, cfg)
     else:
-        other_region = CleverTapEmulator({"OTHER-REGION-ACC": ("x", "y")})  # the account lives elsewhere
+        other_region = CleverTapEmulator(
+            {"OTHER-REGION-ACC": ("x", "y")}
+        )  # the account lives elsewhere
         with other_region as target, pytest.raises(CredentialsRejected, match="region") as info:
             run_sync(db_path, config(target.url))
     assert info.value.summary is not None and info.value.summary.delivered == 0
@@ -217,6 +227,59 @@ def test_resume_after_crash_requeues_in_flight_as_possibly_duplicated(
     assert any("in flight" in w for w in summary.warnings)
     assert conn.execute("SELECT sum(possibly_duplicated) FROM installs").fetchone()[0] == 20
     assert conn.execute("SELECT state FROM runs ORDER BY id").fetchall()[0][0] == "interrupted"
+
+
+def test_resume_after_crash_with_requests_in_flight(
+    db_path: Path, emulator: CleverTapEmulator
+) -> None:
+    fill(db_path, users(30))
+    conn = connect(db_path)
+    # a run killed mid-request leaves its claimed events in the in-flight table
+    conn.execute(
+        "INSERT INTO inflight (install_rowid, run_id, fingerprint, since) "
+        "SELECT rowid, 99, fingerprint, 0 FROM installs WHERE rowid <= 7"
+    )
+    summary = run_sync(db_path, config(emulator.url))
+    assert summary.delivered == 30 and summary.possibly_duplicated == 7
+    assert conn.execute("SELECT count(*) FROM inflight").fetchone()[0] == 0
+    flagged = conn.execute(
+        "SELECT count(*) FROM installs WHERE possibly_duplicated = 1"
+    ).fetchone()[0]
+    assert flagged == 7
+
+
+def test_result_never_lands_on_a_newer_attribution(db_path: Path) -> None:
+    """An import that changes a user while its event is in a request keeps it due."""
+    from lr_desktop.store import transaction
+    from lr_desktop.store.queue import upsert_attributions
+    from lr_desktop.sync.state import DUE_PENDING, Outcome, SyncStore
+
+    fill(db_path, users(3))
+    store = SyncStore(db_path)
+    claimed = store.claim([1, 2, 3], DUE_PENDING, run_id=1)  # in the request now
+    assert [r["rowid"] for r in claimed] == [1, 2, 3]
+    assert store.claim([1, 2, 3], DUE_PENDING, run_id=1) == []  # never claimed twice
+    conn = connect(db_path)
+    changed = replace(users(3)[1], campaign_name="Changed mid-flight")
+    with transaction(conn):
+        upsert_attributions(conn, [changed], source="test")
+    store.record(
+        [Outcome(r["rowid"], r["user_id"], "delivered", 200) for r in claimed],
+        run_id=1,
+        mode="upload",
+    )
+    got = dict(conn.execute("SELECT user_id, status FROM installs").fetchall())
+    assert got == {
+        "user-0000000": "delivered",
+        "user-0000001": "queued",
+        "user-0000002": "delivered",
+    }
+    # the delivery of the old version is still in the user's history
+    assert conn.execute(
+        "SELECT outcome FROM attempts WHERE user_id = 'user-0000001'"
+    ).fetchall() == [("delivered",)]
+    assert conn.execute("SELECT count(*) FROM inflight").fetchone()[0] == 0
+    store.close()
 
 
 def test_lost_answers_are_counted_as_possibly_duplicated(

@@ -29,7 +29,7 @@ from lr_desktop.clevertap.payloads import attribution_params, event_record, prof
 from lr_desktop.clevertap.rules import event_record_problem
 from lr_desktop.store import StoreError
 from lr_desktop.store.db import explain
-from lr_desktop.sync.state import PROFILE_DUE, Outcome, SyncStore, due_condition
+from lr_desktop.sync.state import PROFILE_DUE, Due, Outcome, SyncStore, due_condition
 from lr_desktop.sync.types import (
     ConfigurationProblem,
     CredentialsRejected,
@@ -274,7 +274,7 @@ class _Engine:
             self._db_pool.shutdown(wait=True)
 
     async def _pump(
-        self, where: str, chunk: int, handle: Callable[[list[int]], Awaitable[None]]
+        self, where: Due, chunk: int, handle: Callable[[list[int]], Awaitable[None]]
     ) -> None:
         """Producer/worker loop over due rowids."""
         queue: asyncio.Queue[list[int] | None] = asyncio.Queue(maxsize=self.cfg.concurrency)

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +18,36 @@ from lr_desktop.store import connect, transaction
 from lr_desktop.sync.types import Operation, SyncSummary
 
 HAS_ID = "clevertap_id IS NOT NULL AND clevertap_id != ''"
-DUE_PENDING = f"status IN ('queued', 'failed') AND {HAS_ID}"
-DUE_FULL = f"status IN ('queued', 'failed', 'rejected') AND {HAS_ID}"
-DUE_FULL_RESEND = f"status IN ('queued', 'failed', 'rejected', 'delivered') AND {HAS_ID}"
+
+
+@dataclass(frozen=True)
+class Due:
+    """Which events a run sends: those in `statuses` with a CleverTap ID."""
+
+    statuses: tuple[str, ...]
+
+    @property
+    def sql(self) -> str:
+        listed = ", ".join(f"'{s}'" for s in self.statuses)
+        return f"status IN ({listed}) AND {HAS_ID}"
+
+    def __str__(self) -> str:  # usable directly inside SQL text
+        return self.sql
+
+
+DUE_PENDING = Due(("queued", "failed"))
+DUE_FULL = Due(("queued", "failed", "rejected"))
+DUE_FULL_RESEND = Due(("queued", "failed", "rejected", "delivered"))
 PROFILE_DUE = (
     f"{HAS_ID} AND status != 'rejected' "
     "AND (profile_fingerprint IS NULL OR profile_fingerprint != fingerprint)"
 )
 
-_SELECT = ", ".join(("rowid", *PAYLOAD_COLUMNS, "fingerprint"))
+_SELECT_NAMES = ("rowid", *PAYLOAD_COLUMNS, "fingerprint")
+_SELECT = ", ".join(_SELECT_NAMES)
 
 
-def due_condition(operation: str, resend_delivered: bool) -> str:
+def due_condition(operation: str, resend_delivered: bool) -> Due:
     if operation == Operation.SEND_PENDING:
         return DUE_PENDING
     return DUE_FULL_RESEND if resend_delivered else DUE_FULL
@@ -47,14 +66,15 @@ class Outcome:
     maybe_duplicated: bool = False
 
 
-_FINAL_STATUS = {
-    "delivered": "delivered",
+# New status per outcome; None keeps the current one (queued, failed or rejected).
+_NEW_STATUS: dict[str, str | None] = {
     "rejected": "rejected",
     "failed": "failed",
-    "stopped": "queued",
-    "released": "queued",
-    "retry": "in_flight",
+    "retry": None,  # still in flight
+    "stopped": None,  # 400/401/403: the run stops; the event stays as it was (not failed)
+    "released": None,  # cancelled before it was sent
 }
+_MAX_IDS = 900  # rowids per IN (...) list
 
 
 class SyncStore:
@@ -73,6 +93,12 @@ class SyncStore:
         duplicated (their request may have reached CleverTap); dead runs are marked."""
         with transaction(self.conn):
             n = self.conn.execute(
+                "UPDATE installs SET possibly_duplicated = 1 "
+                "WHERE rowid IN (SELECT install_rowid FROM inflight)"
+            ).rowcount
+            self.conn.execute("DELETE FROM inflight")
+            # rows a version-1 database left marked in the status column itself
+            n += self.conn.execute(
                 "UPDATE installs SET status = 'queued', possibly_duplicated = 1 "
                 "WHERE status = 'in_flight'"
             ).rowcount
@@ -115,100 +141,171 @@ class SyncStore:
             )
 
     # -- reading ---------------------------------------------------------------------
-    def count(self, where: str) -> int:
-        return self.conn.execute(f"SELECT count(*) FROM installs WHERE {where}").fetchone()[0]
+    def count(self, where: Due | str) -> int:
+        sql = where.sql if isinstance(where, Due) else where
+        return self.conn.execute(f"SELECT count(*) FROM installs WHERE {sql}").fetchone()[0]
 
     def waiting(self) -> int:
         return self.conn.execute(
             "SELECT count(*) FROM installs WHERE status = 'waiting_id'"
         ).fetchone()[0]
 
-    def due_rowids(self, where: str, after: int, limit: int) -> list[int]:
-        rows = self.conn.execute(
-            f"SELECT rowid FROM installs WHERE rowid > ? AND {where} ORDER BY rowid LIMIT ?",
-            (after, limit),
-        ).fetchall()
-        return [r[0] for r in rows]
+    def due_rowids(self, due: Due, after: int, limit: int) -> list[int]:
+        """The next due rowids after `after`, in rowid order.
+
+        One query per status: the status index then yields rowids already in order, so
+        each batch costs O(limit) whether 1 or 1,000,000 events are due (a single
+        `status IN (...)` query makes SQLite sort every remaining due row per batch).
+        """
+        ids: list[int] = []
+        for status in due.statuses:
+            # group_concat: one row back instead of `limit` (each row fetched from SQLite
+            # is a GIL hand-off with the event loop thread)
+            (found,) = self.conn.execute(
+                "SELECT group_concat(rowid) FROM (SELECT rowid FROM installs WHERE status = ? "
+                f"AND rowid > ? AND {HAS_ID} ORDER BY rowid LIMIT ?)",
+                (status, after, limit),
+            ).fetchone()
+            if found:
+                ids += map(int, found.split(","))
+        if len(due.statuses) > 1:
+            ids.sort()
+        return ids[:limit]
 
     def rows(self, where: str, after: int, limit: int) -> list[dict[str, Any]]:
-        cur = self.conn.execute(
-            f"SELECT {_SELECT} FROM installs WHERE rowid > ? AND {where} ORDER BY rowid LIMIT ?",
+        cur = self.conn.execute(  # NOT INDEXED: walk by rowid, never sort
+            f"SELECT {_SELECT} FROM installs NOT INDEXED WHERE rowid > ? AND {where} "
+            "ORDER BY rowid LIMIT ?",
             (after, limit),
         )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
     # -- state changes ---------------------------------------------------------------
-    def claim(self, rowids: Sequence[int], where: str, run_id: int) -> list[dict[str, Any]]:
-        """Mark still-due events in flight and return exactly what they hold now."""
+    def claim(self, rowids: Sequence[int], due: Due, run_id: int) -> list[dict[str, Any]]:
+        """Record still-due events as in flight (committed before the request is sent) and
+        return exactly what they hold now.
+
+        Set-based on purpose: one INSERT ... SELECT and one JSON row back, rather than a
+        GIL hand-off per row with the event loop thread.
+        """
         marks = ", ".join("?" * len(rowids))
         with transaction(self.conn):
-            cur = self.conn.execute(
-                f"UPDATE installs SET status = 'in_flight', run_id = ? "
-                f"WHERE rowid IN ({marks}) AND {where} RETURNING {_SELECT}",
-                (run_id, *rowids),
+            (found,) = self.conn.execute(
+                f"SELECT group_concat(rowid) FROM installs NOT INDEXED WHERE rowid IN ({marks}) "
+                f"AND {due.sql} AND rowid NOT IN (SELECT install_rowid FROM inflight)",
+                rowids,
+            ).fetchone()
+            if not found:
+                return []
+            ids = [int(x) for x in found.split(",")]
+            marks = ", ".join("?" * len(ids))
+            self.conn.execute(
+                "INSERT INTO inflight (install_rowid, run_id, fingerprint, since) "
+                f"SELECT rowid, ?, fingerprint, ? FROM installs NOT INDEXED WHERE rowid IN ({marks})",
+                (run_id, time.time(), *ids),
             )
-            names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        rows.sort(key=lambda r: r["rowid"])
+            (found,) = self.conn.execute(
+                f"SELECT json_group_array(json_array({_SELECT})) FROM installs NOT INDEXED "
+                f"WHERE rowid IN ({marks})",
+                ids,
+            ).fetchone()
+        rows = [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(found)]
+        rows.sort(key=itemgetter("rowid"))
         return rows
 
     def record(
         self, outcomes: Sequence[Outcome], *, run_id: int, mode: str, kind: str = "event"
     ) -> None:
-        """Write attempt results (and the events' new states) in one transaction."""
+        """Write attempt results (and the events' new states) in one transaction.
+
+        Results only land on the version of the attribution that was sent (the fingerprint
+        kept in `inflight`); if an import changed the user meanwhile, its event stays due.
+        """
         if not outcomes:
             return
         now = time.time()
         ts = int(now)
-        attempt_rows = [
-            (o.user_id, run_id, now, mode, kind, o.http_status, o.code, o.message, o.outcome)
-            for o in outcomes
-        ]
-        with transaction(self.conn):
-            self.conn.executemany(
-                "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, code, message, outcome) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                attempt_rows,
-            )
+        delivered: dict[bool, list[int]] = {False: [], True: []}
+        others: list[Outcome] = []
+        for o in outcomes:
+            if o.outcome == "delivered" and kind == "event":
+                delivered[o.maybe_duplicated].append(o.rowid)
+            else:
+                others.append(o)
+        conn = self.conn
+        with transaction(conn):
+            if others:
+                conn.executemany(
+                    "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, code, message, outcome) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            o.user_id,
+                            run_id,
+                            now,
+                            mode,
+                            kind,
+                            o.http_status,
+                            o.code,
+                            o.message,
+                            o.outcome,
+                        )
+                        for o in others
+                    ],
+                )
             if kind != "event":
                 return
-            delivered = [
-                (ts, mode, ts, o.http_status, int(o.maybe_duplicated), o.rowid)
-                for o in outcomes
-                if o.outcome == "delivered"
-            ]
-            if delivered:
-                self.conn.executemany(
-                    "UPDATE installs SET status = 'delivered', delivered_at = ?, "
-                    "delivered_fingerprint = fingerprint, delivered_mode = ?, attempts = attempts + 1, "
-                    "last_attempt_at = ?, last_http_status = ?, last_code = NULL, last_error = NULL, "
-                    "possibly_duplicated = max(possibly_duplicated, ?) "
-                    "WHERE rowid = ? AND status = 'in_flight'",
-                    delivered,
-                )
-            others = [
-                (
-                    _FINAL_STATUS[o.outcome],
-                    0 if o.outcome in ("stopped", "released") else 1,
-                    ts,
-                    o.http_status,
-                    o.code,
-                    o.message,
-                    int(o.maybe_duplicated),
-                    o.rowid,
-                )
-                for o in outcomes
-                if o.outcome != "delivered"
-            ]
+            for maybe_dup, ids in delivered.items():
+                for i in range(0, len(ids), _MAX_IDS):
+                    part = ids[i : i + _MAX_IDS]
+                    marks = ", ".join("?" * len(part))
+                    conn.execute(
+                        "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, outcome) "
+                        f"SELECT user_id, ?, ?, ?, 'event', 200, 'delivered' FROM installs WHERE rowid IN ({marks})",
+                        (run_id, now, mode, *part),
+                    )
+                    conn.execute(
+                        "UPDATE installs SET status = 'delivered', delivered_at = ?, "
+                        "delivered_fingerprint = fingerprint, delivered_mode = ?, attempts = attempts + 1, "
+                        "last_attempt_at = ?, last_http_status = 200"
+                        + (", possibly_duplicated = 1" if maybe_dup else "")
+                        + f" WHERE rowid IN ({marks}) AND fingerprint = "
+                        "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)",
+                        (ts, mode, ts, *part),
+                    )
+                    # Clear an earlier error only where there is one: writing NULL over NULL
+                    # still rewrites the last_code index entry of every delivered row.
+                    conn.execute(
+                        "UPDATE installs SET last_code = NULL, last_error = NULL "
+                        f"WHERE rowid IN ({marks}) AND (last_code IS NOT NULL OR last_error IS NOT NULL) "
+                        "AND status = 'delivered'",
+                        part,
+                    )
+                    conn.execute(f"DELETE FROM inflight WHERE install_rowid IN ({marks})", part)
             if others:
-                self.conn.executemany(
-                    "UPDATE installs SET status = ?, attempts = attempts + ?, last_attempt_at = ?, "
-                    "last_http_status = ?, last_code = ?, last_error = ?, "
+                conn.executemany(
+                    "UPDATE installs SET status = coalesce(?, status), attempts = attempts + ?, "
+                    "last_attempt_at = ?, last_http_status = ?, last_code = ?, last_error = ?, "
                     "possibly_duplicated = max(possibly_duplicated, ?) "
-                    "WHERE rowid = ? AND status = 'in_flight'",
-                    others,
+                    "WHERE rowid = ? AND fingerprint = "
+                    "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)",
+                    [
+                        (
+                            _NEW_STATUS[o.outcome],
+                            0 if o.outcome == "released" else 1,
+                            ts,
+                            o.http_status,
+                            o.code,
+                            o.message,
+                            int(o.maybe_duplicated),
+                            o.rowid,
+                        )
+                        for o in others
+                    ],
                 )
+                done = [(o.rowid,) for o in others if o.outcome != "retry"]
+                conn.executemany("DELETE FROM inflight WHERE install_rowid = ?", done)
 
     def mark_profiles(self, done: Sequence[tuple[str, int]]) -> None:
         """Remember which fingerprint's profile properties CleverTap now holds."""
