@@ -2,8 +2,9 @@
 
 `TaskRunner.start(fn, ...)` runs `fn(progress, cancel)` off the GUI thread. Results,
 errors and progress come back through queued signals to a `Task` that lives in the GUI
-thread, which calls the given callbacks there. `finished` quits the thread and both
-objects are deleteLater'd. `shutdown()` sets every cancel event and waits for the threads
+thread, which calls the given callbacks there. `finished` quits the thread (directly).
+The objects are Python-owned and released only after the thread has ended, on the GUI
+thread (no deleteLater racing Python's own reference counting). `shutdown()` sets every cancel event and waits for the threads
 (no "QThread: Destroyed while thread is still running").
 """
 
@@ -14,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,6 @@ class Task(QObject):
         # Direct: QThread.quit is thread-safe, and a queued quit would wait for the GUI
         # thread, which may itself be blocked in wait() while the window closes.
         self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-        self.worker.finished.connect(self.worker.deleteLater)
         self.thread.finished.connect(self._thread_finished)
         self.running = False
 
@@ -117,7 +117,6 @@ class Task(QObject):
     @Slot()
     def _thread_finished(self) -> None:
         self.running = False
-        self.thread.deleteLater()
         self.done.emit()
 
 
@@ -143,7 +142,6 @@ class TaskRunner(QObject):
             on_success=on_success,
             on_failure=on_failure,
             on_progress=on_progress,
-            parent=self,
         )
         self._tasks.add(task)
         task.done.connect(lambda: self._forget(task))
@@ -151,8 +149,9 @@ class TaskRunner(QObject):
         return task
 
     def _forget(self, task: Task) -> None:
-        self._tasks.discard(task)
-        task.deleteLater()
+        # Dropped on a later turn of the event loop, not inside the task's own slot; Python
+        # then deletes the task, its worker and its (finished) thread on the GUI thread.
+        QTimer.singleShot(0, self, lambda: self._tasks.discard(task))
 
     def running(self, name: str | None = None) -> list[Task]:
         return [t for t in self._tasks if t.running and (name is None or t.name == name)]
