@@ -45,15 +45,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_to_gui(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`lr-desktop [--db PATH] [--demo ...]` with no command means the window."""
+    choices = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    if "gui" not in choices:
+        return argv
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help", "--version") or arg in choices:
+            return argv
+        if arg == "--db":
+            i += 2
+            continue
+        if arg.startswith("--db="):
+            i += 1
+            continue
+        break
+    return [*argv[:i], "gui", *argv[i:]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_default_to_gui(parser, sys.argv[1:] if argv is None else argv))
     if not getattr(args, "func", None):
-        if "gui" in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
-            args = parser.parse_args(["gui", *(sys.argv[1:] if argv is None else argv)])
-        else:
-            parser.print_help()
-            return 2
+        parser.print_help()
+        return 2
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
