@@ -96,6 +96,7 @@ def _trial(
         summary = json.loads(out)
         reported_dups += summary["possibly_duplicated"]
         assert query(db, "SELECT count(*) FROM installs WHERE status = 'in_flight'")[0][0] == 0
+        assert query(db, "SELECT count(*) FROM inflight")[0][0] == 0  # every claim resolved
         if summary["total"] == 0 or summary["delivered"] == summary["total"]:
             left = query(db, "SELECT count(*) FROM installs WHERE status != 'delivered'")[0][0]
             if left == 0:
