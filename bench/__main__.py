@@ -56,7 +56,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--json", type=Path, help="also write the raw results as JSON here")
     p.add_argument("--no-profile", action="store_true", help="do not profile missed targets")
+    p.add_argument(
+        "--from-json",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="do not measure: write the report from results saved with --json (repeatable; "
+        "a later file's benchmark replaces an earlier one of the same name)",
+    )
     return p.parse_args(argv)
+
+
+def load_results(paths: list[Path]) -> list[BenchResult]:
+    from bench.common import Measurement
+
+    by_name: dict[str, BenchResult] = {}
+    for path in paths:
+        for d in json.loads(path.read_text()):
+            ms = [
+                Measurement(m["label"], m["samples"], m["items"], m["extra"])
+                for m in d.pop("measurements")
+            ]
+            d["checks"] = [tuple(c) for c in d["checks"]]
+            by_name[d["name"]] = BenchResult(**d, measurements=ms)
+    return [by_name[n] for n in NAMES if n in by_name]
 
 
 def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> BenchResult:
@@ -95,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         workdir / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md"
     )
     started = time.perf_counter()
-    results: list[BenchResult] = []
-    for name in names:
+    results: list[BenchResult] = load_results(args.from_json) if args.from_json else []
+    for name in [] if args.from_json else names:
         full_n, quick_n, full_reps, quick_reps = SIZES[name]
         n = args.n or (quick_n if args.quick else full_n)
         reps = args.reps or (quick_reps if args.quick else full_reps)
@@ -119,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         elapsed=elapsed,
         limits=limits,
         generator=data.generator_name(),
+        note=(
+            "the report was written from results saved with `--json`: "
+            + ", ".join(str(p) for p in args.from_json)
+            + "."
+        )
+        if args.from_json
+        else "",
     )
     if args.json:
         args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1, default=str))

@@ -104,13 +104,12 @@ def csv_file(n: int, workdir: Path, seed: int = SEED) -> Path:
 
 def empty_db(workdir: Path) -> Path:
     """An empty, migrated queue (the schema every import side writes into); cached."""
-    path = workdir / f"empty-v{SCHEMA_VERSION}.sqlite"
+    path = workdir / f"empty-wal-v{SCHEMA_VERSION}.sqlite"
     if not path.exists():
         tmp = workdir / "empty.tmp.sqlite"
         _fresh(tmp)
-        conn = connect(tmp)
+        conn = connect(tmp)  # WAL stays set in the file: every side writes in WAL mode
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("PRAGMA journal_mode = DELETE")
         conn.close()
         tmp.replace(path)
     return path

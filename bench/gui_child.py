@@ -19,13 +19,18 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QModelIndex, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
 
 from bench.common import current_rss_mb  # noqa: E402
 
 FILTER_NETWORK = "TIKTOK"  # "apply a filter": ad network = TIKTOK (~10% of rows)
 SORT_KEY = "campaign_name"
+# PySide6 6.12.0 on Python 3.11 drops one reference to None on every call of a void
+# method (e.g. fetchMore, processEvents) and to True/False on signal emits; where these
+# objects are not immortal (< 3.12) the process aborts after enough calls ("none_dealloc").
+# Extra references keep these measurements alive; see docs/benchmarks.md.
+_REFCOUNT_GUARD = [None] * 4_000_000 + [True] * 2_000_000 + [False] * 2_000_000
 _KEEP: list[object] = []  # wrappers kept alive until exit (Qt deletes the objects)
 DEADLINE = 120.0  # seconds any single step may take before it is reported as timed out
 
@@ -41,7 +46,7 @@ def _wait(cond: Callable[[], bool], timeout: float = DEADLINE) -> bool:
         if time.perf_counter() > end:
             return False
         QCoreApplication.processEvents()
-        time.sleep(0.0005)
+        time.sleep(0.001)
     return True
 
 
@@ -170,8 +175,9 @@ def qsql_model_ops(db: Path) -> dict[str, Any]:
     # QSqlQueryModel only knows rows it fetched: reaching the last row means fetching all
     t.start()
     end = time.perf_counter() + DEADLINE
-    while model.canFetchMore() and time.perf_counter() < end:
-        model.fetchMore()
+    root = QModelIndex()  # explicit: PySide6's shared default argument can be freed early
+    while model.canFetchMore(root) and time.perf_counter() < end:
+        model.fetchMore(root)
     view.scrollToBottom()
     _app().processEvents()
     _paint(view)
