@@ -1,4 +1,8 @@
-"""`lr-desktop` entry point: dispatches to sub-command modules."""
+"""`lr-desktop` entry point: dispatches to sub-command modules.
+
+Only the module of the command being run is imported (the window should not wait for
+the import of every other command's dependencies); `--help` imports them all.
+"""
 
 from __future__ import annotations
 
@@ -8,66 +12,65 @@ import sys
 
 from lr_desktop import __version__
 
-# Sub-command modules, each with register(subparsers). Missing ones are skipped so the
-# CLI works while parts are being built.
-COMMAND_MODULES = (
-    "lr_desktop.cli.gui_cmd",
-    "lr_desktop.cli.import_cmd",
-    "lr_desktop.cli.sync_cmd",
-    "lr_desktop.cli.status_cmd",
-    "lr_desktop.cli.config_cmd",
-    "lr_desktop.cli.emulator_cmd",
-    "lr_desktop.cli.pull_cmd",
-    "lr_desktop.cli.mapping_cmd",
-)
+# command -> module with register(subparsers)
+COMMANDS: dict[str, str] = {
+    "gui": "lr_desktop.cli.gui_cmd",
+    "import": "lr_desktop.cli.import_cmd",
+    "sync": "lr_desktop.cli.sync_cmd",
+    "status": "lr_desktop.cli.status_cmd",
+    "config": "lr_desktop.cli.config_cmd",
+    "emulator": "lr_desktop.cli.emulator_cmd",
+    "pull": "lr_desktop.cli.pull_cmd",
+    "linkrunner-key": "lr_desktop.cli.pull_cmd",
+    "map-ids": "lr_desktop.cli.mapping_cmd",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser, with the given commands' modules registered (default: all)."""
     parser = argparse.ArgumentParser(
         prog="lr-desktop",
-        description="Keep CleverTap in step with Linkrunner attribution data.",
+        description="Keep CleverTap in step with Linkrunner attribution data. "
+        "Without a command it opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--db",
-        metavar="PATH",
-        help="database file (default: LR_DESKTOP_DB or the user-data folder)",
+        "--db", metavar="PATH", help="database file (default: LR_DESKTOP_DB or the user-data folder)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+    modules = dict.fromkeys(COMMANDS[c] for c in (commands or COMMANDS))
+    for name in modules:
+        importlib.import_module(name).register(sub)
     return parser
 
 
-def _default_to_gui(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
-    """`lr-desktop [--db PATH] [--demo ...]` with no command means the window."""
-    choices = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    if "gui" not in choices:
-        return argv
+def _command_index(argv: list[str]) -> int:
+    """Index of the first argument that is not a top-level option (len(argv) if none)."""
     i = 0
     while i < len(argv):
-        arg = argv[i]
-        if arg in ("-h", "--help", "--version") or arg in choices:
-            return argv
-        if arg == "--db":
+        if argv[i] == "--db":
             i += 2
-            continue
-        if arg.startswith("--db="):
+        elif argv[i].startswith("--db="):
             i += 1
-            continue
-        break
+        else:
+            return i
+    return len(argv)
+
+
+def _default_to_gui(argv: list[str]) -> list[str]:
+    """`lr-desktop [--db PATH] [--demo ...]` with no command means the window."""
+    i = _command_index(argv)
+    if i < len(argv) and (argv[i] in COMMANDS or argv[i] in ("-h", "--help", "--version")):
+        return argv
     return [*argv[:i], "gui", *argv[i:]]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_default_to_gui(parser, sys.argv[1:] if argv is None else argv))
+    argv = _default_to_gui(list(sys.argv[1:] if argv is None else argv))
+    i = _command_index(argv)
+    command = argv[i] if i < len(argv) else None
+    parser = build_parser([command] if command in COMMANDS else None)
+    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
