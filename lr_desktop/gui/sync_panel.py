@@ -29,8 +29,8 @@ from lr_desktop.sync import (
     SyncAlreadyRunning,
     SyncError,
     SyncSummary,
-    run_sync,
 )
+from lr_desktop.sync.isolated import run_sync_isolated
 
 log = logging.getLogger(__name__)
 RESEND_WARNING = (
@@ -152,7 +152,8 @@ class SyncPanel(QWidget):
 
         def work(progress: Any, cancel: Any) -> SyncSummary:
             cfg = source.for_run()
-            return run_sync(
+            # In a child process: a million-event sync must not share the GUI's GIL.
+            return run_sync_isolated(
                 path, cfg, operation, resend_delivered=resend, progress=progress, cancel=cancel
             )
 
