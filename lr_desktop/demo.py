@@ -1,5 +1,10 @@
 """The demo: a throw-away database of sample users, the bundled CleverTap emulator on
-127.0.0.1 and demo credentials (kept in memory; never written to the keyring)."""
+127.0.0.1 and demo credentials (kept in memory; never written to the keyring).
+
+New attributions arrive on their own: the bundled Linkrunner emulator (127.0.0.1, demo
+key in memory only) attributes a few users every few seconds, and the demo database's
+Linkrunner settings point at it with a short automatic-pull interval and "Send
+automatically" on, so the window pulls and delivers them without a click."""
 
 from __future__ import annotations
 
@@ -10,11 +15,18 @@ from pathlib import Path
 
 from lr_desktop.clevertap.config import CleverTapConfig, Secrets, save_config
 from lr_desktop.emulators.clevertap import DEMO_ACCOUNT, CleverTapEmulator, Faults
+from lr_desktop.emulators.linkrunner import DEMO_KEY, LinkrunnerEmulator
+from lr_desktop.gui.linkrunner_source import set_auto_pull
+from lr_desktop.linkrunner.settings import update_settings
 from lr_desktop.sampledata import generate
 from lr_desktop.store import connect, transaction
 from lr_desktop.store.queue import upsert_attributions
 
 DEMO_USERS = 3000
+PULL_INTERVAL_SECONDS = 15.0
+LINKRUNNER_USERS = 20  # already attributed in Linkrunner: the first pull brings them in
+TRICKLE_USERS = 3  # new Linkrunner attributions every TRICKLE_EVERY seconds
+TRICKLE_EVERY = 12.0
 
 
 @dataclass
@@ -26,8 +38,14 @@ class DemoSession:
     directory: Path = field(
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="lr-desktop-demo-"))
     )
+    pull_interval_seconds: float = PULL_INTERVAL_SECONDS
+    linkrunner_users: int = LINKRUNNER_USERS
+    trickle_users: int = TRICKLE_USERS
+    trickle_every: float = TRICKLE_EVERY
     emulator: CleverTapEmulator | None = None
     config: CleverTapConfig | None = None
+    linkrunner: LinkrunnerEmulator | None = None
+    linkrunner_key: str = DEMO_KEY  # memory only: the window gets it, the keyring never does
 
     @property
     def db_path(self) -> Path:
@@ -43,18 +61,33 @@ class DemoSession:
             region="EU",
             endpoint=self.emulator.url,
             batch_size=self.batch_size,
+            send_automatically=True,
             secrets=Secrets(project_token=token, passcode=passcode),
         )
+        self.linkrunner = LinkrunnerEmulator(
+            self.linkrunner_key, seed=self.seed, users=self.linkrunner_users, days=2
+        ).start()
         conn = connect(self.db_path)
         try:
             with transaction(conn):
                 upsert_attributions(conn, generate(self.users, seed=self.seed), source="demo")
                 save_config(conn, self.config)  # settings only: save_config never stores secrets
+                update_settings(
+                    conn,
+                    base_url=self.linkrunner.url,
+                    pull_interval_minutes=self.pull_interval_seconds / 60,
+                    send_automatically=True,
+                )
+                set_auto_pull(conn, True)
         finally:
             conn.close()
+        self.linkrunner.start_trickle(self.trickle_users, self.trickle_every)
         return self
 
     def stop(self) -> None:
+        if self.linkrunner is not None:
+            self.linkrunner.stop()
+            self.linkrunner = None
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None

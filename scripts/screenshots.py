@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Render each section of the window, on the demo after a sync, to docs/screenshots/*.png.
+"""Render each section of the window, on the demo after a Linkrunner pull and a sync, to
+docs/screenshots/*.png.
 
 QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [OUT_DIR]
 """
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lr_desktop.demo import DemoSession  # noqa: E402
+from lr_desktop.linkrunner.pull import pull_once  # noqa: E402
 from lr_desktop.sync import Operation, run_sync  # noqa: E402
 
 SHOTS = ("overview", "install-events", "integrations", "sync-history")
@@ -39,6 +41,7 @@ def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with DemoSession(latency=0.0) as demo:
         assert demo.config is not None
+        pull_once(demo.db_path, api_key=demo.linkrunner_key)
         run_sync(demo.db_path, demo.config, Operation.FULL_SYNC)
         app = make_app()
         w = MainWindow(demo.db_path, demo_config=demo.config)
@@ -49,10 +52,14 @@ def main(out: Path) -> int:
             lambda: (
                 not w.events.model.is_loading
                 and w.integrations.loaded_once
+                and w.linkrunner.loaded_once
                 and w.overview.stats is not None
                 and not w.runner.running()
             ),
         )
+        # a still picture: no automatic round while the shots are taken (the form still
+        # shows the demo's automatic pull as on)
+        w.autopull.configure(False, w.autopull.interval_minutes)
         w.history.refresh()
         for i, name in enumerate(SHOTS):
             w.show_section(i)

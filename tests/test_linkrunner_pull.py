@@ -15,7 +15,7 @@ import pytest
 from lr_desktop.emulators.linkrunner import LinkrunnerEmulator
 from lr_desktop.linkrunner.client import BadAnswer, KeyRejected, RetryPolicy
 from lr_desktop.linkrunner.pull import PullAlreadyRunning, lock_for, pull_once, settings_for, watch
-from lr_desktop.store import connect
+from lr_desktop.store import connect, transaction
 
 KEY = "lr-pull-key-Qw3"
 FAST = RetryPolicy(max_retries=3, backoff_base=0.001, backoff_cap=0.005)
@@ -263,3 +263,35 @@ def test_watch_stops_promptly(db_path, emu):
         stop.set()
         t.join(10)
     assert len(cycles) == 1 and cycles[0].report.imported == 2300 and cycles[0].error is None
+
+
+def test_stored_endpoint_override_is_loopback_only_and_used_by_the_pull(db_path):
+    from lr_desktop.clevertap.endpoint import EndpointRefused
+    from lr_desktop.linkrunner.settings import (
+        ENV_ENDPOINT,
+        LinkrunnerSettings,
+        effective_base_url,
+        update_settings,
+    )
+
+    assert LinkrunnerSettings(base_url="http://127.0.0.1:8123").problems() == []
+    for url in ("https://api.linkrunner.io", "http://127.0.0.1.example.com", "ftp://127.0.0.1"):
+        assert LinkrunnerSettings(base_url=url).problems(), url
+    stored = LinkrunnerSettings(base_url="http://127.0.0.1:8123")
+    assert effective_base_url(stored, {}) == "http://127.0.0.1:8123"
+    assert effective_base_url(stored, {ENV_ENDPOINT: "http://localhost:9"}) == "http://localhost:9"
+    assert effective_base_url(LinkrunnerSettings(), {}) is None  # the real API
+
+    with LinkrunnerEmulator(KEY, seed=4, users=25, rate_limit=None) as emu:
+        conn = connect(db_path)
+        with transaction(conn):
+            update_settings(conn, base_url=emu.url)  # what the demo stores
+        conn.close()
+        assert pull_once(db_path, api_key=KEY, retry=FAST).imported == 25
+
+    conn = connect(db_path)
+    with transaction(conn):
+        update_settings(conn, base_url="http://203.0.113.5")  # e.g. a tampered database
+    conn.close()
+    with pytest.raises(EndpointRefused):
+        pull_once(db_path, api_key=KEY, retry=FAST)

@@ -29,12 +29,20 @@ from PySide6.QtWidgets import (
 
 from lr_desktop import APP_ID, APP_NAME, __version__
 from lr_desktop.clevertap.config import CleverTapConfig
+from lr_desktop.gui.autopull import AutoPull
 from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.import_flow import ImportFlow, describe_report, importable
+from lr_desktop.gui.linkrunner_source import (
+    LinkrunnerSource,
+    LinkrunnerState,
+    PullOutcome,
+    describe_pull,
+)
 from lr_desktop.gui.sync_panel import SyncPanel
 from lr_desktop.gui.views.events import EventsView
 from lr_desktop.gui.views.history import HistoryView
 from lr_desktop.gui.views.integrations import IntegrationsView
+from lr_desktop.gui.views.linkrunner_form import LinkrunnerForm
 from lr_desktop.gui.views.overview import OverviewView
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.paths import log_dir
@@ -50,7 +58,16 @@ REFRESH_MS = 500  # at most this often the table repaints while a sync writes
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, db_path: Path, *, demo_config: CleverTapConfig | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        demo_config: CleverTapConfig | None = None,
+        demo_linkrunner_key: str | None = None,
+    ) -> None:
+        """`demo_config`: the demo's CleverTap settings and secrets (memory only). In the
+        demo the Linkrunner key is memory only too: `demo_linkrunner_key`, by default the
+        bundled emulator's demo key."""
         super().__init__()
         self.db_path = Path(db_path)
         conn = connect(self.db_path)  # creates and migrates the database if needed
@@ -60,6 +77,11 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.runner = TaskRunner(self)
         self.source = ConfigSource(self.db_path, demo_config)
+        if demo_config is not None and demo_linkrunner_key is None:
+            from lr_desktop.emulators.linkrunner import DEMO_KEY
+
+            demo_linkrunner_key = DEMO_KEY
+        self.linkrunner_source = LinkrunnerSource(self.db_path, demo_linkrunner_key)
 
         self.overview = OverviewView(self.db_path, self.runner)
         self.events = EventsView(self.db_path, self.runner, self.retry_users)
@@ -67,6 +89,16 @@ class MainWindow(QMainWindow):
         self.history = HistoryView(self.db_path)
         self.sync_panel = SyncPanel(self.db_path, self.source, self.runner)
         self.importer = ImportFlow(self.db_path, self.runner, self)
+        self.linkrunner = LinkrunnerForm(self.db_path, self.linkrunner_source, self.runner)
+        self.integrations.add_section(self.linkrunner)
+        self.autopull = AutoPull(
+            self.db_path,
+            self.linkrunner_source,
+            self.source,
+            self.runner,
+            lambda: self.sync_panel.running,
+            self,
+        )
 
         self.sidebar = QListWidget(objectName="sidebar")
         self.sidebar.addItems(list(SECTIONS))
@@ -91,7 +123,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_label, 1)
         if demo_config is not None:
             demo = QLabel(
-                " Demo: sample users and a local CleverTap emulator ", objectName="demoBadge"
+                " Demo: sample users, local Linkrunner and CleverTap emulators ",
+                objectName="demoBadge",
             )
             self.statusBar().addPermanentWidget(demo)
 
@@ -108,6 +141,16 @@ class MainWindow(QMainWindow):
         self.integrations.config_saved.connect(self._config_changed)
         self.integrations.config_removed.connect(lambda: self._config_changed(CleverTapConfig()))
         self.events.status_message.connect(self.show_status)
+        self.linkrunner.loaded.connect(self._linkrunner_settings)
+        self.linkrunner.settings_saved.connect(self._linkrunner_settings)
+        self.linkrunner.pull_requested.connect(self.pull_now)
+        self.linkrunner.mapping_finished.connect(self._mapping_finished)
+        self.autopull.started.connect(lambda: self.show_status("Pulling from Linkrunner…"))
+        self.autopull.finished.connect(self._pull_finished)
+        self.autopull.running_changed.connect(
+            lambda running: self.linkrunner.pull_button.setEnabled(not running)
+        )
+        self.sync_panel.finished.connect(lambda _result: self.autopull.sync_ended())
 
         self._restore_state()
         if self.sidebar.currentRow() < 0:
@@ -117,6 +160,7 @@ class MainWindow(QMainWindow):
         self.overview.refresh()
         self.history.refresh()
         self.integrations.load()
+        self.linkrunner.load()
 
     # -- building ------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -291,6 +335,56 @@ class MainWindow(QMainWindow):
         if self.source.public().send_automatically and self.source.is_configured():
             self.sync_panel.start(Operation.SEND_PENDING)
 
+    # -- Linkrunner ------------------------------------------------------------------------
+    def _linkrunner_settings(self, state: object) -> None:
+        if self.closing or not isinstance(state, LinkrunnerState):
+            return
+        self.autopull.configure(state.auto_pull, state.settings.pull_interval_minutes)
+
+    def pull_now(self) -> None:
+        if self.autopull.run_now():
+            return
+        if self.sync_panel.running:
+            self.show_status("A sync is running; the Linkrunner pull starts when it ends.")
+        else:
+            self.show_status("A Linkrunner pull is already running.")
+
+    def _pull_finished(self, outcome: PullOutcome) -> None:
+        if self.closing:
+            return
+        if outcome.settings is not None:
+            self.linkrunner.show_last_pull(outcome.settings)
+        if not outcome.quiet:
+            self.show_status(describe_pull(outcome))
+        report = outcome.report
+        if report is None or report.cancelled:
+            return
+        if report.imported:
+            self.events.reload_networks()
+            self.events.model.reload()
+        elif report.updated:
+            self.events.refresh_rows()
+        if report.imported or report.updated:
+            self.overview.refresh()
+        self.history.refresh()
+        if outcome.send and outcome.due:
+            self.sync_panel.start(Operation.SEND_PENDING)  # queued behind a running sync
+
+    def _mapping_finished(self, report: object) -> None:
+        if self.closing:
+            return
+        self.history.refresh()
+        if isinstance(report, Exception):
+            return
+        self.events.model.reload()
+        self.overview.refresh()
+        matched = getattr(report, "matched", 0)
+        self.show_status(
+            f"ID mapping: {matched:,} user{'s' if matched != 1 else ''} got a CleverTap ID."
+        )
+        if matched and self.source.public().send_automatically and self.source.is_configured():
+            self.sync_panel.start(Operation.SEND_PENDING)
+
     def import_files(self, paths: list[Path]) -> bool:
         return self.importer.start(paths)
 
@@ -336,12 +430,13 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.sync_panel.running and not self.confirm_close_during_sync():
+        if not self.closing and self.sync_panel.running and not self.confirm_close_during_sync():
             event.ignore()
             return
         self.closing = True
         self.show_status("Stopping background work…")
         self.refresh_timer.stop()
+        self.autopull.stop()
         self.sync_panel.cancel()
         self.importer.cancel()
         self.runner.shutdown()

@@ -1,4 +1,5 @@
-"""Integrations -> CleverTap: credentials, region, delivery mode, event names.
+"""Integrations -> CleverTap: credentials, region, delivery mode, event names (the
+Linkrunner box next to it is `linkrunner_form.LinkrunnerForm`).
 
 Validation uses the core's `CleverTapConfig.problems()`; saving, loading and removing
 (keyring) and the connection test (network) run in workers.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -141,10 +142,17 @@ class IntegrationsView(QWidget):
         inner.addWidget(self.result_label)
         inner.addWidget(self.backend_label)
 
+        self._columns = QHBoxLayout()
+        self._columns.addWidget(box, 1, Qt.AlignmentFlag.AlignTop)
         lay = QVBoxLayout(self)
-        lay.addWidget(box)
+        lay.addLayout(self._columns)
         lay.addStretch(1)
         self.fill(CleverTapConfig())
+
+    def add_section(self, widget: QWidget) -> None:
+        """Another integration's box, next to CleverTap's (e.g. Linkrunner)."""
+        widget.setMaximumWidth(820)
+        self._columns.addWidget(widget, 1, Qt.AlignmentFlag.AlignTop)
 
     # -- form <-> config ---------------------------------------------------------------
     def fill(self, cfg: CleverTapConfig) -> None:
