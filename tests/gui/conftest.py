@@ -69,6 +69,9 @@ def make_window(qtbot, monkeypatch) -> Iterator[Callable[..., object]]:  # type:
 
     def make(db_path: Path, config: CleverTapConfig | None = None) -> MainWindow:
         w = MainWindow(db_path, demo_config=config)
+        # pytest-qt closes the window before this fixture's teardown: a sync still running
+        # then must not open the modal "quit anyway?" question (tests that check it override this)
+        monkeypatch.setattr(w, "confirm_close_during_sync", lambda: True)
         qtbot.addWidget(w)
         windows.append(w)
         w.show()
