@@ -331,6 +331,8 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
         attribution_type = ORGANIC if ad_network.upper() == ORGANIC else INORGANIC
     else:
         raise RowProblem("attribution_type is missing (expected ORGANIC or INORGANIC)")
+    if ad_network is not None and ad_network.upper() == ORGANIC:
+        ad_network = None  # the Data API's ad_channel "ORGANIC" is no network
 
     platform = get("platform")
     if platform is None or platform == "":

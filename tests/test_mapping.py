@@ -247,3 +247,13 @@ def test_platform_from_data_api_device_data() -> None:
         assert "not android or ios" in str(exc)
     else:
         raise AssertionError("an unknown device platform must be rejected")
+
+
+def test_organic_channel_is_not_an_ad_network() -> None:
+    from lr_desktop.mapping import attribution_from_record
+
+    item = attribution_from_record(
+        {"user_data": {"id": "u9"}, "ad_channel": "ORGANIC", "platform": "ios",
+         "installed_at": "2026-01-01T00:00:00Z"}
+    )
+    assert item.attribution_type == "ORGANIC" and item.ad_network is None

@@ -58,7 +58,11 @@ def run(db_path: Path, *, demo: bool = False) -> int:
             )
         from lr_desktop.gui.main_window import MainWindow
 
-        window = MainWindow(db_path, demo_config=session.config if session else None)
+        window = MainWindow(
+            db_path,
+            demo_config=session.config if session else None,
+            demo_linkrunner_key=session.linkrunner_key if session else None,
+        )
         window.show()
         return int(app.exec())
     finally:
