@@ -149,3 +149,49 @@ def test_bulk_load_drops_and_rebuilds_indexes_and_a_crash_heals(db_path: Path) -
         conn.execute(f'DROP INDEX "idx_installs_{col}"')
     conn.close()
     assert missing_indexes(connect(db_path)) == []
+
+
+def test_v3_adds_composite_and_partial_indexes_from_a_v2_database(db_path: Path) -> None:
+    from lr_desktop.store.schema import MIGRATIONS, V3_INDEXES
+
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    db = __import__("sqlite_utils").Database(raw)
+    for step in MIGRATIONS[:2]:
+        step(db)
+    raw.execute("PRAGMA user_version = 2")
+    raw.close()
+    conn = connect(db_path)  # migrates 2 -> 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 3
+    names = {r[0] for r in conn.execute("SELECT name FROM pragma_index_list('installs')")}
+    assert set(V3_INDEXES) <= names
+    cols = [r[2] for r in conn.execute("PRAGMA index_info('idx_installs_network_campaign')")]
+    assert cols == ["ad_network", "campaign_name"]
+    partial = dict(conn.execute("SELECT name, partial FROM pragma_index_list('installs')"))
+    assert partial["idx_installs_possibly_duplicated"] == 1
+    conn.close()
+
+
+def test_bulk_load_drops_and_rebuilds_every_secondary_index_as_defined(db_path: Path) -> None:
+    from lr_desktop.store.bulk import (
+        MIN_BULK_ROWS,
+        bulk_load,
+        missing_extra_indexes,
+        secondary_indexes,
+    )
+
+    conn = connect(db_path)
+    conn.execute("CREATE INDEX idx_custom ON installs (platform, attempts) WHERE attempts > 1")
+    before = secondary_indexes(conn)
+    assert "idx_custom" in before and "idx_installs_type_installed_at" in before
+    with bulk_load(conn, db_path, expected_rows=MIN_BULK_ROWS) as bulk:
+        assert bulk and secondary_indexes(conn) == {}
+        assert set(missing_extra_indexes(conn)) >= {"idx_installs_status_installed_at"}
+    assert secondary_indexes(conn) == before  # same names, same definitions
+    # a crash mid-load: the next open re-creates the schema's indexes
+    for name in before:
+        conn.execute(f'DROP INDEX "{name}"')
+    conn.close()
+    again = connect(db_path)
+    assert missing_extra_indexes(again) == []
+    assert set(secondary_indexes(again)) == set(before) - {"idx_custom"}
+    again.close()

@@ -4,13 +4,17 @@ engine writes). Sorting and filtering happen here, in SQL, on indexed columns.""
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from array import array
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lr_desktop.store.queue import status_counts
+from lr_desktop.model import INORGANIC, ORGANIC, Status
 
 
 @dataclass(frozen=True)
@@ -37,30 +41,67 @@ SORTABLE = {c.key for c in COLUMNS}
 ROW_COLUMNS = ("rowid", *(c.key for c in COLUMNS), "last_error", "last_http_status")
 
 
+# Secondary indexes whose first column is an equality filter and whose second column is
+# a sort key (schema v3): a filtered, sorted page reads them in order instead of sorting.
+COMPOSITE_INDEXES = {
+    ("attribution_type", "installed_at"),
+    ("status", "installed_at"),
+    ("ad_network", "campaign_name"),
+}
+SEARCH_COLUMNS = ("user_id", "clevertap_id", "campaign_name")
+_TOP = "\U0010ffff"  # the largest code point: `col < text || _TOP` ends a prefix range
+
+
 @dataclass(frozen=True)
 class EventFilter:
+    """What the events table shows. `text` matches the start of a user ID, CleverTap ID
+    or campaign name (index ranges, case-sensitive), or, with `substring`, anywhere in
+    them (a scan, case-insensitive for ASCII). The model searches prefixes first and
+    falls back to the substring scan only when no value starts with the text."""
+
     status: str | None = None
     attribution_type: str | None = None
     ad_network: str | None = None
     platform: str | None = None
     text: str = ""
+    substring: bool = False
 
-    def where(self) -> tuple[str, list[Any]]:
+    def equalities(self) -> list[tuple[str, str]]:
+        return [
+            (col, getattr(self, col))
+            for col in ("status", "attribution_type", "ad_network", "platform")
+            if getattr(self, col)
+        ]
+
+    @property
+    def search(self) -> str:
+        return self.text.strip()
+
+    def is_empty(self) -> bool:
+        return not self.equalities() and not self.search
+
+    def where(self, *, sort_key: str | None = None) -> tuple[str, list[Any]]:
+        """SQL condition and parameters. With `sort_key`, filter columns are written as
+        `+col` (no index) unless a composite (col, sort_key) index exists, so SQLite walks
+        the sort column's index in order instead of sorting every match."""
         parts: list[str] = []
         params: list[Any] = []
-        for col in ("status", "attribution_type", "ad_network", "platform"):
-            value = getattr(self, col)
-            if value:
-                parts.append(f"{col} = ?")
-                params.append(value)
-        text = self.text.strip()
-        if text:
+        for col, value in self.equalities():
+            plain = sort_key is None or (col, sort_key) in COMPOSITE_INDEXES
+            parts.append(f"{'' if plain else '+'}{col} = ?")
+            params.append(value)
+        text = self.search
+        if text and self.substring:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            parts.append(
-                "(user_id LIKE ? ESCAPE '\\' OR clevertap_id LIKE ? ESCAPE '\\' "
-                "OR campaign_name LIKE ? ESCAPE '\\')"
-            )
-            params += [like, like, like]
+            parts.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in SEARCH_COLUMNS) + ")")
+            params += [like] * len(SEARCH_COLUMNS)
+        elif text:
+            ranges = []
+            for c in SEARCH_COLUMNS:
+                col = c if sort_key in (None, c) else f"+{c}"
+                ranges.append(f"({col} >= ? AND {col} < ?)")
+            parts.append("(" + " OR ".join(ranges) + ")")
+            params += [text, text + _TOP] * len(SEARCH_COLUMNS)
         return (" AND ".join(parts) or "1"), params
 
 
@@ -70,10 +111,20 @@ class EventQuery:
     sort_key: str = "installed_at"
     descending: bool = True
 
-    def order_by(self) -> str:
+    def index_ordered(self) -> bool:
+        """Whether one index yields the matches in display order (no filter, or one
+        equality with a composite (column, sort key) index): then OFFSET runs over that
+        index alone, as cheap as without a filter."""
+        f = self.filter
+        if f.search:
+            return False
+        eq = f.equalities()
+        return not eq or (len(eq) == 1 and (eq[0][0], self.sort_key) in COMPOSITE_INDEXES)
+
+    def order_by(self, *, reverse: bool = False) -> str:
         if self.sort_key not in SORTABLE:
             raise ValueError(f"cannot sort by {self.sort_key!r}")
-        d = " DESC" if self.descending else ""
+        d = " DESC" if self.descending != reverse else ""
         return f"{self.sort_key}{d}, rowid{d}"
 
 
@@ -97,6 +148,124 @@ def matching_rowids(conn: sqlite3.Connection, query: EventQuery) -> array:
         if not chunk:
             return out
         out.extend(r for (r,) in chunk)
+
+
+@contextmanager
+def budget(
+    conn: sqlite3.Connection, seconds: float | None, cancel: threading.Event | None = None
+) -> Iterator[None]:
+    """Interrupt the statements run inside after `seconds` (or once `cancel` is set):
+    they raise sqlite3.OperationalError("interrupted")."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
+
+    def check() -> int:
+        if cancel is not None and cancel.is_set():
+            return 1
+        return int(deadline is not None and time.perf_counter() > deadline)
+
+    conn.set_progress_handler(check, 2000)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def count_rows(conn: sqlite3.Connection, f: EventFilter) -> int:
+    where, params = f.where()
+    return conn.execute(f"SELECT count(*) FROM installs WHERE {where}", params).fetchone()[0]
+
+
+def resolve_search(conn: sqlite3.Connection, f: EventFilter) -> EventFilter:
+    """Prefix search through the indexes (user_id, clevertap_id, campaign_name; SQLite's
+    multi-index OR); when no value starts with the text, search inside the values."""
+    if not f.search or f.substring:
+        return f
+    where, params = EventFilter(text=f.text).where()
+    if conn.execute(f"SELECT 1 FROM installs WHERE {where} LIMIT 1", params).fetchone():
+        return f
+    return replace(f, substring=True)
+
+
+Pair = tuple[Any, int]  # (sort key, rowid): a row's place in the display order
+
+
+def ordered_slice(
+    conn: sqlite3.Connection,
+    query: EventQuery,
+    offset: int,
+    limit: int,
+    *,
+    reverse: bool = False,
+    follow_index: bool = True,
+) -> list[Pair]:
+    """(key, rowid) of rows offset..offset+limit in display order (or from the end, in
+    reverse). `follow_index` walks the sort column's index in order (cheap when matches
+    are common near that end); otherwise SQLite picks (e.g. a filter index and a sort)."""
+    f = query.filter
+    where, params = f.where(sort_key=query.sort_key if follow_index else None)
+    sql = (
+        f"SELECT {query.sort_key}, rowid FROM installs WHERE {where} "
+        f"ORDER BY {query.order_by(reverse=reverse)} LIMIT ? OFFSET ?"
+    )
+    return conn.execute(sql, [*params, limit, offset]).fetchall()
+
+
+def walk(
+    conn: sqlite3.Connection, query: EventQuery, after: Pair, n: int, *, reverse: bool = False
+) -> list[Pair]:
+    """The next `n` rows after the row `after` in display order (before it, nearest first,
+    with `reverse`): keyset seeks on the sort column's index, in segments so NULL keys
+    (first ascending, last descending) and equal keys (by rowid) stay in order."""
+    key, rowid = after
+    col = query.sort_key
+    descending = query.descending != reverse
+    where, params = query.filter.where(sort_key=col)
+    d = " DESC" if descending else ""
+    lt = "<" if descending else ">"
+    segments: list[tuple[str, list[Any], str]] = []
+    if key is None:
+        segments.append((f"{col} IS NULL AND rowid {lt} ?", [rowid], f"rowid{d}"))
+        if not descending:
+            segments.append((f"{col} IS NOT NULL", [], f"{col}, rowid"))
+    else:
+        segments.append((f"{col} = ? AND rowid {lt} ?", [key, rowid], f"rowid{d}"))
+        segments.append((f"{col} {lt} ?", [key], f"{col}{d}, rowid{d}"))
+        if descending:
+            segments.append((f"{col} IS NULL", [], f"rowid{d}"))
+    out: list[Pair] = []
+    for cond, extra, order in segments:
+        need = n - len(out)
+        if need <= 0:
+            break
+        out += conn.execute(
+            f"SELECT {col}, rowid FROM installs WHERE {cond} AND {where} ORDER BY {order} LIMIT ?",
+            [*extra, *params, need],
+        ).fetchall()
+    return out
+
+
+def all_rowids(conn: sqlite3.Connection, query: EventQuery) -> array:
+    """Every matching rowid in display order (for small result sets: the model keeps it
+    only up to a fixed number of rows)."""
+    return matching_rowids(conn, query)
+
+
+def anchors(conn: sqlite3.Connection, query: EventQuery, every: int) -> list[Pair]:
+    """(key, rowid) of the rows at positions every-1, 2*every-1, ... in display order: one
+    pass over the matches (SQLite picks the plan), kept sparse."""
+    where, params = query.filter.where()
+    cur = conn.execute(
+        f"SELECT {query.sort_key}, rowid FROM installs WHERE {where} ORDER BY {query.order_by()}",
+        params,
+    )
+    out: list[Pair] = []
+    skip = every - 1
+    while True:
+        chunk = cur.fetchmany(every * 20)
+        if not chunk:
+            return out
+        out += chunk[skip::every]
+        skip = (skip - len(chunk)) % every
 
 
 def rows_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, tuple]:
@@ -155,36 +324,115 @@ class OverviewStats:
     top_campaigns: list[tuple[str, int]]
 
 
-def overview_stats(conn: sqlite3.Connection, *, days: int = 30, top: int = 10) -> OverviewStats:
-    counts = status_counts(conn)
-    last = conn.execute("SELECT max(installed_at) FROM installs").fetchone()[0]
-    per_day: list[tuple[str, int, int]] = []
-    if last is not None:
-        since = int(last) - days * 86400
-        per_day = [
-            (d, o, i)
-            for d, o, i in conn.execute(
-                "SELECT date(installed_at, 'unixepoch') AS d, "
-                " sum(attribution_type = 'ORGANIC'), sum(attribution_type != 'ORGANIC') "
-                "FROM installs WHERE installed_at > ? GROUP BY d ORDER BY d",
-                (since,),
-            )
-        ]
-    by_network = [
-        (n or "(none)", c)
-        for n, c in conn.execute(
-            "SELECT ad_network, count(*) FROM installs WHERE attribution_type != 'ORGANIC' "
-            "GROUP BY ad_network ORDER BY 2 DESC"
-        )
-    ]
-    top_campaigns = list(
+def _distinct(conn: sqlite3.Connection, col: str) -> list[Any]:
+    """Distinct non-NULL values of an indexed column: one index seek per value."""
+    out: list[Any] = []
+    v = conn.execute(f"SELECT min({col}) FROM installs").fetchone()[0]
+    while v is not None:
+        out.append(v)
+        v = conn.execute(f"SELECT min({col}) FROM installs WHERE {col} > ?", (v,)).fetchone()[0]
+    return out
+
+
+def _count(conn: sqlite3.Connection, where: str, params: Sequence[Any] = ()) -> int:
+    return conn.execute(f"SELECT count(*) FROM installs WHERE {where}", params).fetchone()[0]
+
+
+def overview_counts(conn: sqlite3.Connection, *, top: int = 10) -> dict[str, Any]:
+    """What `store.queue.status_counts` reports (minus the per-type totals, which come
+    with the per-day chart), from index range counts; and the top campaigns."""
+    counts: dict[str, Any] = {str(s): 0 for s in Status}
+    for status in _distinct(conn, "status"):
+        counts[status] = _count(conn, "status = ?", (status,))
+    counts["without_clevertap_id"] = _count(conn, "clevertap_id IS NULL")
+    counts["possibly_duplicated"] = conn.execute(
+        "SELECT coalesce(sum(possibly_duplicated), 0) FROM installs WHERE possibly_duplicated != 0"
+    ).fetchone()[0]
+    counts["top_campaigns"] = list(
         conn.execute(
             "SELECT campaign_name, count(*) FROM installs WHERE campaign_name IS NOT NULL "
             "GROUP BY campaign_name ORDER BY 2 DESC LIMIT ?",
             (top,),
         )
     )
-    return OverviewStats(counts, per_day, by_network, top_campaigns)
+    return counts
+
+
+def overview_charts(conn: sqlite3.Connection, *, days: int = 30) -> dict[str, Any]:
+    """Installs per UTC day of the last `days` days (organic / other) and per type, by
+    range counts on (attribution_type, installed_at); inorganic installs per network."""
+    types = _distinct(conn, "attribution_type")
+    totals = dict.fromkeys(types, 0)
+    last = conn.execute("SELECT max(installed_at) FROM installs").fetchone()[0]
+    per_day: list[tuple[str, int, int]] = []
+    if last is not None:
+        since = int(last) - days * 86400  # rows after `since`, as before
+        for t in types:
+            totals[t] += _count(conn, "attribution_type = ? AND installed_at <= ?", (t, since))
+        for day in range(since // 86400, int(last) // 86400 + 1):
+            lo, hi = max(day * 86400, since + 1), (day + 1) * 86400
+            o = i = 0
+            for t in types:
+                n = _count(
+                    conn,
+                    "attribution_type = ? AND installed_at >= ? AND installed_at < ?",
+                    (t, lo, hi),
+                )
+                totals[t] += n
+                if t == ORGANIC:
+                    o += n
+                else:
+                    i += n
+            if o or i:
+                per_day.append((time.strftime("%Y-%m-%d", time.gmtime(day * 86400)), o, i))
+    networks: dict[str | None, int] = {}
+    for t in types:
+        if t != ORGANIC:
+            for n, c in conn.execute(
+                "SELECT ad_network, count(*) FROM installs WHERE attribution_type = ? "
+                "GROUP BY ad_network",
+                (t,),
+            ):
+                networks[n] = networks.get(n, 0) + c
+    by_network = sorted(
+        ((n or "(none)", c) for n, c in networks.items()), key=lambda x: (-x[1], x[0])
+    )
+    return {"totals": totals, "per_day": per_day, "by_network": by_network}
+
+
+def combine_overview(counts: dict[str, Any], charts: dict[str, Any]) -> OverviewStats:
+    counts = dict(counts)
+    top_campaigns = counts.pop("top_campaigns")
+    totals = charts["totals"]
+    counts.update(
+        attributed=sum(totals.values()),
+        organic=totals.get(ORGANIC, 0),
+        inorganic=totals.get(INORGANIC, 0),
+    )
+    return OverviewStats(counts, charts["per_day"], charts["by_network"], top_campaigns)
+
+
+def overview_stats(conn: sqlite3.Connection, *, days: int = 30, top: int = 10) -> OverviewStats:
+    """Overview numbers and charts from index range counts (no table scan). The
+    Overview runs the two halves on two connections at once (`overview_stats_at`)."""
+    return combine_overview(overview_counts(conn, top=top), overview_charts(conn, days=days))
+
+
+def overview_stats_at(path: Path | str, *, days: int = 30, top: int = 10) -> OverviewStats:
+    """overview_stats with the counts and the charts read in two threads (SQLite runs
+    without the GIL), each on its own connection and read snapshot."""
+
+    def part(fn: Any, **kw: Any) -> Any:
+        conn = open_read(path)
+        try:
+            return fn(conn, **kw)
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(2, thread_name_prefix="lr-overview") as pool:
+        charts = pool.submit(part, overview_charts, days=days)
+        counts = part(overview_counts, top=top)
+        return combine_overview(counts, charts.result())
 
 
 RUN_COLUMNS = (

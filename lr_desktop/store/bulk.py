@@ -2,6 +2,10 @@
 indexes and rebuilds them once at the end, which costs about half of keeping them
 current row by row.
 
+Every secondary index on `installs` is dropped (the per-column INDEXED_COLUMNS, the
+composite and partial indexes of schema v3, any other) and re-created afterwards from
+its own stored definition.
+
 While a bulk load runs it holds `<db>.bulk.lock`; `ensure_indexes` (called on every
 open) re-creates missing indexes only when it can take that lock, so an import that
 crashed mid-way heals on the next open, and a window opened during an import does not
@@ -17,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from lr_desktop.store.schema import INDEXED_COLUMNS
+from lr_desktop.store.schema import INDEXED_COLUMNS, V3_INDEXES
 
 MIN_BULK_ROWS = 50_000  # below this, keeping indexes current is cheap enough
 
@@ -30,9 +34,56 @@ def _index_name(column: str) -> str:
     return f"idx_installs_{column}"
 
 
+def _present(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
 def missing_indexes(conn: sqlite3.Connection) -> list[str]:
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    """Columns of INDEXED_COLUMNS whose index is missing."""
+    present = _present(conn)
     return [c for c in INDEXED_COLUMNS if _index_name(c) not in present]
+
+
+def missing_extra_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Names of the schema v3 (composite, partial) indexes that are missing."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] < 3:
+        return []
+    present = _present(conn)
+    return [name for name in V3_INDEXES if name not in present]
+
+
+def _extra_index_sql(name: str) -> str:
+    cols, where = V3_INDEXES[name]
+    cols_sql = ", ".join(f'"{c}"' for c in cols)
+    return f'CREATE INDEX IF NOT EXISTS "{name}" ON installs ({cols_sql})' + (
+        f" WHERE {where}" if where else ""
+    )
+
+
+def secondary_indexes(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every explicitly created index on installs: name -> its CREATE statement."""
+    return dict(
+        conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'installs' AND sql IS NOT NULL"
+        ).fetchall()
+    )
+
+
+def _recreate(conn: sqlite3.Connection, definitions: dict[str, str]) -> None:
+    """Re-create the indexes that are missing from their CREATE statements."""
+    todo = {n: sql for n, sql in definitions.items() if n not in _present(conn)}
+    if not todo:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql in todo.values():
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def create_indexes(conn: sqlite3.Connection, columns: list[str]) -> None:
@@ -51,8 +102,7 @@ def create_indexes(conn: sqlite3.Connection, columns: list[str]) -> None:
 
 def ensure_indexes(conn: sqlite3.Connection, db_path: Path | str) -> None:
     """Re-create indexes a crashed bulk load left dropped (unless a bulk load is running)."""
-    missing = missing_indexes(conn)
-    if not missing:
+    if not missing_indexes(conn) and not missing_extra_indexes(conn):
         return
     lock = _lock(db_path)
     try:
@@ -61,6 +111,7 @@ def ensure_indexes(conn: sqlite3.Connection, db_path: Path | str) -> None:
         return
     try:
         create_indexes(conn, missing_indexes(conn))
+        _recreate(conn, {n: _extra_index_sql(n) for n in missing_extra_indexes(conn)})
     finally:
         lock.release()
 
@@ -81,8 +132,9 @@ def bulk_load(conn: sqlite3.Connection, db_path: Path | str, expected_rows: int)
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for col in INDEXED_COLUMNS:
-                conn.execute(f'DROP INDEX IF EXISTS "{_index_name(col)}"')
+            definitions = secondary_indexes(conn)
+            for name in definitions:
+                conn.execute(f'DROP INDEX IF EXISTS "{name}"')
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -91,6 +143,8 @@ def bulk_load(conn: sqlite3.Connection, db_path: Path | str, expected_rows: int)
         try:
             yield True
         finally:
+            _recreate(conn, definitions)
             create_indexes(conn, missing_indexes(conn))
+            _recreate(conn, {n: _extra_index_sql(n) for n in missing_extra_indexes(conn)})
     finally:
         lock.release()

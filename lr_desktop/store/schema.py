@@ -106,7 +106,30 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+# Secondary indexes of schema v3 (name -> columns, optional partial WHERE): composite
+# indexes for filtered, sorted pages of the events table and for the Overview's counts.
+V3_INDEXES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "idx_installs_type_installed_at": (("attribution_type", "installed_at"), None),
+    "idx_installs_type_network": (("attribution_type", "ad_network"), None),
+    "idx_installs_status_installed_at": (("status", "installed_at"), None),
+    "idx_installs_network_campaign": (("ad_network", "campaign_name"), None),
+    "idx_installs_possibly_duplicated": (("possibly_duplicated",), "possibly_duplicated != 0"),
+}
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """Composite indexes: the events table filtered by type, status or ad network and
+    sorted by install time or campaign reads pages in index order; the Overview counts
+    per day, type, network and possible duplicates from indexes instead of table scans."""
+    for name, (cols, where) in V3_INDEXES.items():
+        cols_sql = ", ".join(f'"{c}"' for c in cols)
+        db.execute(
+            f'CREATE INDEX IF NOT EXISTS "{name}" ON "installs" ({cols_sql})'
+            + (f" WHERE {where}" if where else "")
+        )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

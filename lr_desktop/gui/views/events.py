@@ -158,6 +158,7 @@ class EventsView(QWidget):
 
         self.model.loaded.connect(self._loaded)
         self.model.loading.connect(lambda busy: busy and self.count_label.setText("Loading…"))
+        self.model.first_rows.connect(lambda: self.count_label.setText("Counting…"))
 
         self.retry_action = QAction("Retry selected", self, triggered=self.retry_selected)
         self.copy_action = QAction("Copy CleverTap ID", self, triggered=self.copy_clevertap_id)

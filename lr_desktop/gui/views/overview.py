@@ -115,11 +115,7 @@ class OverviewView(QWidget):
         path = self._db_path
 
         def work(_p: object, _c: object) -> OverviewStats:
-            conn = queries.open_read(path)
-            try:
-                return queries.overview_stats(conn)
-            finally:
-                conn.close()
+            return queries.overview_stats_at(path)
 
         self._runner.start("overview", work, on_success=self._show, on_failure=self._failed)
 
