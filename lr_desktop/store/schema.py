@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:  # imported when a migration runs: opening a current database needs none of it
+    import sqlite_utils
 
 from lr_desktop.model import ATTRIBUTION_COLUMNS
 
@@ -146,6 +148,8 @@ def migrate(conn: sqlite3.Connection) -> int:
         )
     if version == SCHEMA_VERSION:
         return version
+    import sqlite_utils
+
     db = sqlite_utils.Database(conn)
     for number in range(version + 1, SCHEMA_VERSION + 1):
         conn.execute("BEGIN IMMEDIATE")
