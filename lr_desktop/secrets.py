@@ -8,10 +8,10 @@ such, never as a wrong password.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.backend
-import keyring.errors
+if TYPE_CHECKING:
+    import keyring.backend
 
 SERVICE = "lr-desktop"
 
@@ -35,6 +35,8 @@ _lock = threading.Lock()
 
 
 def _backend() -> keyring.backend.KeyringBackend:
+    import keyring  # on first use: loading its backends costs ~80 ms at start-up
+
     kr = keyring.get_keyring()
     name = type(kr).__module__ + "." + type(kr).__name__
     if name.startswith("keyring.backends.fail") or name.endswith("null.Keyring"):
@@ -54,6 +56,8 @@ def backend_name() -> str:
 
 
 def _call(fn, *args):  # type: ignore[no-untyped-def]
+    import keyring.errors
+
     kr = _backend()
     try:
         with _lock:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ from typing import Any
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.store import StoreError
 from lr_desktop.sync import types
-from lr_desktop.sync.engine import ProgressCallback
 from lr_desktop.sync.types import Operation, Progress, SyncError, SyncSummary
+
+ProgressCallback = Callable[[Progress], None]
 
 _ERRORS: dict[str, type[Exception]] = {
     "ConfigurationProblem": types.ConfigurationProblem,
