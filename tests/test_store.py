@@ -185,7 +185,7 @@ def test_bulk_load_drops_and_rebuilds_every_secondary_index_as_defined(db_path: 
     assert "idx_custom" in before and "idx_installs_type_installed_at" in before
     with bulk_load(conn, db_path, expected_rows=MIN_BULK_ROWS) as bulk:
         assert bulk and secondary_indexes(conn) == {}
-        assert set(missing_extra_indexes(conn)) >= {"idx_installs_status_installed_at"}
+        assert set(missing_extra_indexes(conn)) >= {"idx_installs_type_installed_at"}
     assert secondary_indexes(conn) == before  # same names, same definitions
     # a crash mid-load: the next open re-creates the schema's indexes
     for name in before:
@@ -195,3 +195,10 @@ def test_bulk_load_drops_and_rebuilds_every_secondary_index_as_defined(db_path: 
     assert missing_extra_indexes(again) == []
     assert set(secondary_indexes(again)) == set(before) - {"idx_custom"}
     again.close()
+
+
+def test_v4_drops_the_index_that_made_deliveries_slow(db_path: Path) -> None:
+    conn = connect(db_path)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "idx_installs_status_installed_at" not in names  # and healing never re-creates it
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 4

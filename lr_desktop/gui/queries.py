@@ -45,7 +45,6 @@ ROW_COLUMNS = ("rowid", *(c.key for c in COLUMNS), "last_error", "last_http_stat
 # a sort key (schema v3): a filtered, sorted page reads them in order instead of sorting.
 COMPOSITE_INDEXES = {
     ("attribution_type", "installed_at"),
-    ("status", "installed_at"),
     ("ad_network", "campaign_name"),
 }
 SEARCH_COLUMNS = ("user_id", "clevertap_id", "campaign_name")

@@ -113,7 +113,6 @@ def _v2(db: sqlite_utils.Database) -> None:
 V3_INDEXES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "idx_installs_type_installed_at": (("attribution_type", "installed_at"), None),
     "idx_installs_type_network": (("attribution_type", "ad_network"), None),
-    "idx_installs_status_installed_at": (("status", "installed_at"), None),
     "idx_installs_network_campaign": (("ad_network", "campaign_name"), None),
     "idx_installs_possibly_duplicated": (("possibly_duplicated",), "possibly_duplicated != 0"),
 }
@@ -131,7 +130,14 @@ def _v3(db: sqlite_utils.Database) -> None:
         )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """Drop v3's (status, installed_at) index: every delivery moved its entry to a random
+    leaf page (install times are in no order), which made a 1,000,000-event sync 6x
+    slower (87 vs 14 ms of SQLite per 1000 deliveries). Status filters page by bookmarks."""
+    db.execute('DROP INDEX IF EXISTS "idx_installs_status_installed_at"')
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
