@@ -42,7 +42,7 @@ from lr_desktop.sync.types import (
 
 T = TypeVar("T")
 ProgressCallback = Callable[[Progress], None]
-ATTRIBUTION_CHUNK = 10  # events a worker claims at once in attribution mode
+ATTRIBUTION_CHUNK = 50  # installs a worker claims (one transaction) and then sends one by one
 PROGRESS_INTERVAL = 0.2  # seconds between progress reports
 
 
