@@ -352,12 +352,10 @@ class _Engine:
                 [(rows[i]["fingerprint"], rows[i]["rowid"]) for i in result.accepted],
             )
             bad = [
-                Outcome(
-                    rows[i]["rowid"], rows[i]["user_id"], "rejected", result.last_status, code, msg
-                )
+                Outcome.for_row(rows[i], "rejected", result.last_status, code, msg)
                 for i, code, msg in result.rejected
             ] + [
-                Outcome(rows[i]["rowid"], rows[i]["user_id"], "failed", status, None, msg)
+                Outcome.for_row(rows[i], "failed", status, None, msg)
                 for i, status, msg in result.failed
             ]
             await self.db(
@@ -385,9 +383,8 @@ class _Engine:
             problem = event_record_problem(rec)
             if problem:  # CleverTap would refuse it: say so without sending
                 outcomes.append(
-                    Outcome(
-                        row["rowid"],
-                        row["user_id"],
+                    Outcome.for_row(
+                        row,
                         "rejected",
                         None,
                         problem[0],
@@ -402,9 +399,8 @@ class _Engine:
             await self.db(
                 self.store.record,
                 [
-                    Outcome(
-                        sendable[i]["rowid"],
-                        sendable[i]["user_id"],
+                    Outcome.for_row(
+                        sendable[i],
                         "retry",
                         answer.http_status,
                         None,
@@ -479,9 +475,8 @@ class _Engine:
         status = result.last_status
         for i in result.accepted:
             out.append(
-                Outcome(
-                    rows[i]["rowid"],
-                    rows[i]["user_id"],
+                Outcome.for_row(
+                    rows[i],
                     "delivered",
                     200,
                     maybe_duplicated=i in result.maybe_dup,
@@ -489,9 +484,8 @@ class _Engine:
             )
         for i, code, msg in result.rejected:
             out.append(
-                Outcome(
-                    rows[i]["rowid"],
-                    rows[i]["user_id"],
+                Outcome.for_row(
+                    rows[i],
                     "rejected",
                     200,
                     code,
@@ -501,9 +495,8 @@ class _Engine:
             )
         for i, http_status, msg in result.failed:
             out.append(
-                Outcome(
-                    rows[i]["rowid"],
-                    rows[i]["user_id"],
+                Outcome.for_row(
+                    rows[i],
                     "failed",
                     http_status,
                     None,
@@ -515,9 +508,8 @@ class _Engine:
         for i in result.unsent:
             if stopped is not None:
                 out.append(
-                    Outcome(
-                        rows[i]["rowid"],
-                        rows[i]["user_id"],
+                    Outcome.for_row(
+                        rows[i],
                         "stopped",
                         stopped.http_status,
                         None,
@@ -527,9 +519,8 @@ class _Engine:
                 )
             else:
                 out.append(
-                    Outcome(
-                        rows[i]["rowid"],
-                        rows[i]["user_id"],
+                    Outcome.for_row(
+                        rows[i],
                         "released",
                         status,
                         None,
@@ -577,9 +568,8 @@ class _Engine:
             if answer.verdict is Verdict.OK:
                 return [
                     *attempts,
-                    Outcome(
-                        row["rowid"],
-                        row["user_id"],
+                    Outcome.for_row(
+                        row,
                         "delivered",
                         answer.http_status,
                         maybe_duplicated=maybe_dup,
@@ -589,9 +579,8 @@ class _Engine:
                 self.stop(answer)
                 return [
                     *attempts,
-                    Outcome(
-                        row["rowid"],
-                        row["user_id"],
+                    Outcome.for_row(
+                        row,
                         "stopped",
                         answer.http_status,
                         None,
@@ -604,9 +593,8 @@ class _Engine:
             if attempt > self.cfg.max_retries:
                 return [
                     *attempts,
-                    Outcome(
-                        row["rowid"],
-                        row["user_id"],
+                    Outcome.for_row(
+                        row,
                         "failed",
                         answer.http_status,
                         None,
@@ -614,17 +602,12 @@ class _Engine:
                         maybe_dup,
                     ),
                 ]
-            attempts.append(
-                Outcome(
-                    row["rowid"], row["user_id"], "retry", answer.http_status, None, answer.message
-                )
-            )
+            attempts.append(Outcome.for_row(row, "retry", answer.http_status, None, answer.message))
             if not await self.backoff(attempt):
                 return [
                     *attempts,
-                    Outcome(
-                        row["rowid"],
-                        row["user_id"],
+                    Outcome.for_row(
+                        row,
                         "released",
                         answer.http_status,
                         None,

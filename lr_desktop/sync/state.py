@@ -65,6 +65,20 @@ class Outcome:
     message: str | None = None
     maybe_duplicated: bool = False
 
+    @classmethod
+    def for_row(
+        cls,
+        row: dict[str, Any],
+        outcome: str,
+        http_status: int | None = None,
+        code: int | None = None,
+        message: str | None = None,
+        maybe_duplicated: bool = False,
+    ) -> Outcome:
+        return cls(
+            row["rowid"], row["user_id"], outcome, http_status, code, message, maybe_duplicated
+        )
+
 
 # New status per outcome; None keeps the current one (queued, failed or rejected).
 _NEW_STATUS: dict[str, str | None] = {
