@@ -53,7 +53,7 @@ def _due_rows(db: Path) -> list[dict[str, Any]]:
     conn = sqlite3.connect(db)
     try:
         cur = conn.execute(
-            f"SELECT rowid, {', '.join(PAYLOAD_COLUMNS)} FROM installs WHERE {DUE_PENDING} ORDER BY rowid"
+            f"SELECT rowid, {', '.join(PAYLOAD_COLUMNS)} FROM installs WHERE {DUE_PENDING.sql} ORDER BY rowid"
         )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]

@@ -9,20 +9,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from lr_desktop.clevertap.config import CleverTapConfig
-from lr_desktop.model import ORGANIC
+from lr_desktop.model import EVENT_FIELDS, ORGANIC
 
-# Columns of `installs` a payload needs (the engine selects exactly these).
-PAYLOAD_COLUMNS = (
-    "user_id",
-    "clevertap_id",
-    "attribution_type",
-    "platform",
-    "installed_at",
-    "ad_network",
-    "campaign_id",
-    "campaign_name",
-    "event_id",
-)
+# Columns of `installs` a payload needs (the engine selects exactly these): the fields
+# that shape the event, plus who it is for and its stable id.
+PAYLOAD_COLUMNS = ("user_id", *EVENT_FIELDS, "event_id")
 
 Row = Mapping[str, Any]
 

@@ -31,9 +31,6 @@ class Due:
         listed = ", ".join(f"'{s}'" for s in self.statuses)
         return f"status IN ({listed}) AND {HAS_ID}"
 
-    def __str__(self) -> str:  # usable directly inside SQL text
-        return self.sql
-
 
 DUE_PENDING = Due(("queued", "failed"))
 DUE_FULL = Due(("queued", "failed", "rejected"))
