@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lr_desktop.paths import default_db_path
-from lr_desktop.store import StoreError, connect
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 def db_path(args: argparse.Namespace) -> Path:
@@ -16,6 +18,8 @@ def db_path(args: argparse.Namespace) -> Path:
 
 
 def open_db(args: argparse.Namespace) -> sqlite3.Connection:
+    from lr_desktop.store import StoreError, connect  # on use: the window starts without it
+
     try:
         return connect(db_path(args))
     except StoreError as exc:

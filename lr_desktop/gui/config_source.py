@@ -4,19 +4,13 @@ touch the keyring and blocks: call them from a worker."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lr_desktop import secrets
-from lr_desktop.clevertap import credentials
-from lr_desktop.clevertap.config import (
-    CleverTapConfig,
-    Secrets,
-    clear_config,
-    load_config,
-    save_config,
-)
-from lr_desktop.store import connect, transaction
+
+if TYPE_CHECKING:  # the rest is imported on first use: the window is shown without it
+    from lr_desktop.clevertap.config import CleverTapConfig
 
 
 class ConfigSource:
@@ -29,6 +23,9 @@ class ConfigSource:
         return self._demo is not None
 
     def _stored(self) -> CleverTapConfig:
+        from lr_desktop.clevertap.config import load_config
+        from lr_desktop.store import connect
+
         conn = connect(self.db_path)
         try:
             return load_config(conn)
@@ -41,6 +38,10 @@ class ConfigSource:
 
     def load_for_form(self) -> CleverTapConfig:
         """Stored settings and secrets as the form shows them (no env overrides)."""
+        from dataclasses import replace
+
+        from lr_desktop.clevertap import credentials
+
         if self._demo is not None:
             return self._demo
         cfg = self._stored()
@@ -50,6 +51,9 @@ class ConfigSource:
 
     def for_run(self) -> CleverTapConfig:
         """What a sync uses: settings + keyring secrets + LR_CLEVERTAP_* overrides."""
+        from lr_desktop.clevertap import credentials
+        from lr_desktop.store import connect
+
         if self._demo is not None:
             return self._demo
         conn = connect(self.db_path)
@@ -60,6 +64,10 @@ class ConfigSource:
 
     def public(self) -> CleverTapConfig:
         """Settings without secrets (no keyring access)."""
+        from dataclasses import replace
+
+        from lr_desktop.clevertap.config import Secrets
+
         if self._demo is not None:
             return replace(self._demo, secrets=Secrets())
         return self._stored()
@@ -72,6 +80,10 @@ class ConfigSource:
 
     def save(self, cfg: CleverTapConfig) -> str:
         """Secrets first (nothing is saved when the keyring fails), then the settings."""
+        from lr_desktop.clevertap import credentials
+        from lr_desktop.clevertap.config import Secrets, save_config
+        from lr_desktop.store import connect, transaction
+
         if self._demo is not None:
             self._demo = cfg
         else:
@@ -91,6 +103,10 @@ class ConfigSource:
         return self.backend()
 
     def remove(self, project_id: str) -> None:
+        from lr_desktop.clevertap import credentials
+        from lr_desktop.clevertap.config import CleverTapConfig, clear_config
+        from lr_desktop.store import connect, transaction
+
         if self._demo is not None:
             self._demo = CleverTapConfig(endpoint=self._demo.endpoint)
         elif project_id.strip():

@@ -11,10 +11,16 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from lr_desktop.clevertap.payloads import redact_url
 from lr_desktop.paths import log_dir
 
 log = logging.getLogger("lr_desktop.gui")
+
+
+def redact_url(text: str) -> str:
+    """The core's URL redaction (its module is imported when the first record is written)."""
+    from lr_desktop.clevertap.payloads import redact_url as redact
+
+    return redact(text)
 
 
 class RedactingFormatter(logging.Formatter):

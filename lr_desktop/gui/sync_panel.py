@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -18,19 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.workers import Task, TaskRunner
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
-from lr_desktop.sync import (
-    ConfigurationProblem,
-    CredentialsRejected,
-    Operation,
-    Progress,
-    SyncAlreadyRunning,
-    SyncError,
-    SyncSummary,
-)
-from lr_desktop.sync.isolated import run_sync_isolated
+
+if TYPE_CHECKING:
+    from lr_desktop.gui.config_source import ConfigSource
+    from lr_desktop.sync import Operation, Progress, SyncSummary
 
 log = logging.getLogger(__name__)
 RESEND_WARNING = (
@@ -59,6 +52,8 @@ def describe_progress(p: Progress) -> str:
 
 
 def describe_summary(s: SyncSummary) -> str:
+    from lr_desktop.sync import Operation
+
     kind = "Sync" if s.operation == str(Operation.FULL_SYNC) else "Send"
     head = f"{kind} cancelled" if s.cancelled else f"{kind} finished"
     parts = [
@@ -78,6 +73,13 @@ def describe_summary(s: SyncSummary) -> str:
 
 
 def describe_error(exc: Exception) -> str:
+    from lr_desktop.sync import (
+        ConfigurationProblem,
+        CredentialsRejected,
+        SyncAlreadyRunning,
+        SyncError,
+    )
+
     if isinstance(exc, CredentialsRejected):
         return f"Sync stopped: {exc} Fix it under Integrations > CleverTap."
     if isinstance(exc, ConfigurationProblem):
@@ -111,7 +113,7 @@ class SyncPanel(QWidget):
 
         self.sync_button = QPushButton("Sync with CleverTap", objectName="syncButton")
         self.sync_button.setToolTip("Send every install event CleverTap may be missing (Ctrl+R)")
-        self.sync_button.clicked.connect(lambda: self.start(Operation.FULL_SYNC))
+        self.sync_button.clicked.connect(lambda: self.start())
         self.resend = QCheckBox("Re-send delivered events", objectName="resendDelivered")
         self.resend.setToolTip(RESEND_WARNING)
         self.resend.toggled.connect(self._resend_toggled)
@@ -140,9 +142,12 @@ class SyncPanel(QWidget):
         self.label.setProperty("warning", on)
         self.label.style().polish(self.label)
 
-    def start(self, operation: Operation = Operation.FULL_SYNC) -> bool:
-        """Start a run unless one is running (an automatic send is then queued behind it)."""
-        operation = Operation(operation)
+    def start(self, operation: Operation | None = None) -> bool:
+        """Start a run (by default the full sync) unless one is running (an automatic send
+        is then queued behind it)."""
+        from lr_desktop.sync import Operation
+
+        operation = Operation(operation or Operation.FULL_SYNC)
         if self._task is not None:
             if operation == Operation.SEND_PENDING:
                 self._again = self._again or operation
@@ -151,6 +156,8 @@ class SyncPanel(QWidget):
         source, path = self._source, self._db_path
 
         def work(progress: Any, cancel: Any) -> SyncSummary:
+            from lr_desktop.sync.isolated import run_sync_isolated
+
             cfg = source.for_run()
             # In a child process: a million-event sync must not share the GUI's GIL.
             return run_sync_isolated(
@@ -205,6 +212,8 @@ class SyncPanel(QWidget):
         self.label.setText(describe_summary(summary))
 
     def _failed(self, exc: Exception) -> None:
+        from lr_desktop.sync import SyncError, SyncSummary
+
         self.last_error = exc
         summary = getattr(exc, "summary", None)
         if isinstance(summary, SyncSummary):

@@ -1,9 +1,14 @@
 """Overview: the counts the core reports and four charts (QtCharts), computed in SQL
-off the GUI thread."""
+off the GUI thread.
+
+It is usually the first thing the window paints, so what only the data needs (the SQL,
+the Qt namespace with its enums) is imported when the first numbers arrive.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCharts import (
     QBarCategoryAxis,
@@ -16,14 +21,13 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, Qt, Signal
+from PySide6.QtCore import QMargins, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from lr_desktop.gui import queries
-from lr_desktop.gui.queries import OverviewStats
-from lr_desktop.gui.workers import TaskRunner
-from lr_desktop.model import STATUS_LABELS
+if TYPE_CHECKING:
+    from lr_desktop.gui.queries import OverviewStats
+    from lr_desktop.gui.workers import TaskRunner
 
 CARDS = (
     ("attributed", "Attributed users"),
@@ -65,8 +69,7 @@ def _chart(title: str) -> tuple[QChart, QChartView]:
     chart = QChart()
     chart.setTitle(title)
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-    chart.setMargins(QMargins(4, 4, 4, 4))
-    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    chart.setMargins(QMargins(4, 4, 4, 4))  # the legend goes to the bottom with the data
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
     view.setMinimumHeight(240)
@@ -115,6 +118,8 @@ class OverviewView(QWidget):
         path = self._db_path
 
         def work(_p: object, _c: object) -> OverviewStats:
+            from lr_desktop.gui import queries
+
             return queries.overview_stats_at(path)
 
         self._runner.start("overview", work, on_success=self._show, on_failure=self._failed)
@@ -146,11 +151,16 @@ class OverviewView(QWidget):
 
     @staticmethod
     def _reset(chart: QChart) -> None:
+        from PySide6.QtCore import Qt
+
         chart.removeAllSeries()
         for axis in chart.axes():
             chart.removeAxis(axis)
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
 
     def _per_day(self, stats: OverviewStats) -> None:
+        from PySide6.QtCore import Qt
+
         chart = self.per_day_chart
         self._reset(chart)
         organic, inorganic = QBarSet("Organic"), QBarSet("Inorganic")
@@ -181,6 +191,8 @@ class OverviewView(QWidget):
         series.attachAxis(y)
 
     def _bars(self, chart: QChart, data: list[tuple[str, int]], colour: QColor, name: str) -> None:
+        from PySide6.QtCore import Qt
+
         self._reset(chart)
         items = list(reversed(data))  # largest at the top
         bar = QBarSet(name)
@@ -202,6 +214,8 @@ class OverviewView(QWidget):
         series.attachAxis(x)
 
     def _status(self, stats: OverviewStats) -> None:
+        from lr_desktop.model import STATUS_LABELS
+
         chart = self.status_chart
         self._reset(chart)
         series = QPieSeries()
@@ -212,4 +226,3 @@ class OverviewView(QWidget):
                 sl = series.append(f"{label} ({n:,})", n)
                 sl.setColor(QColor(STATUS_COLOURS.get(str(key), "#888")))
         chart.addSeries(series)
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
