@@ -67,7 +67,11 @@ def make_window(qtbot, monkeypatch) -> Iterator[Callable[..., object]]:  # type:
 
     windows: list[MainWindow] = []
 
-    def make(db_path: Path, config: CleverTapConfig | None = None) -> MainWindow:
+    def make(
+        db_path: Path, config: CleverTapConfig | None = None, *, settle: bool = True
+    ) -> MainWindow:
+        """The window, shown; with `settle`, once the events table and the CleverTap form
+        have loaded (which builds those sections: tests of lazy building pass False)."""
         w = MainWindow(db_path, demo_config=config)
         # pytest-qt closes the window before this fixture's teardown: a sync still running
         # then must not open the modal "quit anyway?" question (tests that check it override this)
@@ -75,7 +79,8 @@ def make_window(qtbot, monkeypatch) -> Iterator[Callable[..., object]]:  # type:
         qtbot.addWidget(w)
         windows.append(w)
         w.show()
-        qtbot.waitUntil(lambda: not w.events.model.is_loading and w.integrations.loaded_once)
+        if settle:
+            qtbot.waitUntil(lambda: not w.events.model.is_loading and w.integrations.loaded_once)
         return w
 
     yield make
