@@ -154,7 +154,9 @@ def budget(
     conn: sqlite3.Connection, seconds: float | None, cancel: threading.Event | None = None
 ) -> Iterator[None]:
     """Interrupt the statements run inside after `seconds` (or once `cancel` is set):
-    they raise sqlite3.OperationalError("interrupted")."""
+    they raise sqlite3.OperationalError("interrupted"). Without a deadline the check runs
+    every 100,000 SQLite instructions (well under a millisecond apart), not every 2,000:
+    each check takes the GIL from the GUI thread."""
     deadline = None if seconds is None else time.perf_counter() + seconds
 
     def check() -> int:
@@ -162,7 +164,7 @@ def budget(
             return 1
         return int(deadline is not None and time.perf_counter() > deadline)
 
-    conn.set_progress_handler(check, 2000)
+    conn.set_progress_handler(check, 2000 if deadline is not None else 100_000)
     try:
         yield
     finally:
@@ -170,6 +172,11 @@ def budget(
 
 
 def count_rows(conn: sqlite3.Connection, f: EventFilter) -> int:
+    """Matching rows. Without a filter there is no WHERE at all: SQLite then counts the
+    smallest index's entries page by page (6 ms at 1,000,000 rows; `WHERE 1` steps
+    through every row instead, 18 ms)."""
+    if f.is_empty():
+        return conn.execute("SELECT count(*) FROM installs").fetchone()[0]
     where, params = f.where()
     return conn.execute(f"SELECT count(*) FROM installs WHERE {where}", params).fetchone()[0]
 
@@ -205,6 +212,24 @@ def ordered_slice(
     sql = (
         f"SELECT {query.sort_key}, rowid FROM installs WHERE {where} "
         f"ORDER BY {query.order_by(reverse=reverse)} LIMIT ? OFFSET ?"
+    )
+    return conn.execute(sql, [*params, limit, offset]).fetchall()
+
+
+def page_rows(
+    conn: sqlite3.Connection,
+    query: EventQuery,
+    offset: int,
+    limit: int,
+    *,
+    follow_index: bool = True,
+) -> list[tuple]:
+    """Whole rows (ROW_COLUMNS) offset..offset+limit in display order: `ordered_slice`
+    and `rows_by_rowid` in one statement (for a first page)."""
+    where, params = query.filter.where(sort_key=query.sort_key if follow_index else None)
+    sql = (
+        f"SELECT {', '.join(ROW_COLUMNS)} FROM installs WHERE {where} "
+        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?"
     )
     return conn.execute(sql, [*params, limit, offset]).fetchall()
 
