@@ -1,12 +1,12 @@
 """The events model's positional access (OFFSET from either end, keyset walks from
-anchors and neighbouring pages, small rowid lists), search, the first page before the
-count, and the Overview's index-only numbers, against plain SQL. Page, list and anchor
-sizes are shrunk so a few thousand rows exercise every path."""
+anchors and neighbouring pages, small rowid lists), search, and the Overview's
+index-only numbers, against plain SQL. Page, list and anchor sizes are shrunk so a few
+thousand rows exercise every path. (The first rows before the count, and what the
+table shows while it counts: test_events_counting.py.)"""
 
 from __future__ import annotations
 
 import random
-import threading
 from pathlib import Path
 
 import pytest
@@ -25,11 +25,11 @@ from .conftest import emulator_config, fill_sample
 N = 3000
 
 
-@pytest.fixture
-def big_db(db_path: Path) -> Path:
+def fill_big(db_path: Path) -> Path:
+    """N sample users (seed 11) with a spread of delivery states, codes, attempt times."""
     fill_sample(db_path, N, seed=11)
     conn = connect(db_path)
-    with transaction(conn):  # a spread of delivery states, codes and attempt times
+    with transaction(conn):
         conn.execute(
             "UPDATE installs SET status = 'delivered', attempts = 1, "
             "last_attempt_at = 1767225600 + rowid % 97 WHERE rowid % 3 = 0"
@@ -40,6 +40,11 @@ def big_db(db_path: Path) -> Path:
         )
     conn.close()
     return db_path
+
+
+@pytest.fixture
+def big_db(db_path: Path) -> Path:
+    return fill_big(db_path)
 
 
 @pytest.fixture
@@ -159,37 +164,6 @@ def test_search_prefix_through_indexes_then_substring(qtbot, model, big_db) -> N
     assert want and [model.user_id(r) for r in range(model.rowCount())] == want
     _load(qtbot, model, EventQuery(EventFilter(text="no such thing at all")))
     assert model.rowCount() == 0
-
-
-def test_first_page_shows_before_the_count(qtbot, model, big_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    release = threading.Event()
-    real = queries.count_rows
-
-    def slow_count(conn, f):  # type: ignore[no-untyped-def]
-        assert release.wait(20)
-        return real(conn, f)
-
-    monkeypatch.setattr(queries, "count_rows", slow_count)
-    # a filter: the worker reads the first page, then counts
-    q = EventQuery(EventFilter(platform="android"), "user_id", False)
-    want = _expected(big_db, q)
-    with qtbot.waitSignal(model.first_rows, timeout=20_000):
-        model.set_query(q)
-    assert model.is_loading
-    assert [model.user_id(r) for r in range(events_model.PAGE)] == want[: events_model.PAGE]
-    with qtbot.waitSignal(model.loaded, timeout=20_000):
-        release.set()
-    assert not model.is_loading and model.rowCount() == len(want)
-    assert model.user_id(len(want) - 1) == want[-1]
-    # no filter: first page and estimated count at once; the worker only confirms it
-    release.clear()
-    with qtbot.waitSignals([model.first_rows, model.loaded], timeout=1000):
-        model.set_query(EventQuery(EventFilter(), "user_id", False))
-    assert not model.is_loading and model.rowCount() == N
-    assert model.user_id(0) == "usr_0000000" and model.user_id(N - 1) == f"usr_{N - 1:07d}"
-    release.set()
-    qtbot.waitUntil(lambda: not model._runner.running("events-query"), timeout=20_000)
-    assert model.rowCount() == N
 
 
 def test_model_tester_through_query_switches(qtbot, model, qtmodeltester) -> None:  # type: ignore[no-untyped-def]

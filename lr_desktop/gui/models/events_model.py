@@ -1,11 +1,17 @@
 """The install events table: lazy, SQL-sorted and SQL-filtered, in memory that does not
 grow with the table.
 
-A query runs in a worker on its own connection (one read snapshot): the first page is
-shown as soon as it is read, then the exact count (indexed `count(*)`) sets rowCount.
-Without a filter the first page (one LIMIT over the sort index) and max(rowid) as the
-count estimate are read at once on the model's connection, and the worker only counts.
-Rows are located by position on the model's own read connection, a page at a time:
+A query shows its first page before anything is counted. Without a search the page is
+read at once on the model's connection (one LIMIT over the sort index; a filter without
+a composite index gets GUI_PAGE_BUDGET to find its matches along it, else the worker
+reads the page); rowCount is then the rows read so far, not a guess. The exact count
+(indexed `count(*)`) runs in a worker on its own connection (one read snapshot),
+started once control is back in the event loop, so the first rows get painted without
+a scan competing for the CPU; when it arrives rowCount grows to it (rows inserted,
+`loaded`). A reload of the query already shown keeps its row count meanwhile, so the
+scroll position survives a refresh. Until the count is known rows are located from the
+start only. Rows are located by position on the model's own read connection, a page at
+a time:
 
 * no filter, or one filter served by a composite (filter, sort) index:
   `ORDER BY <col>, rowid LIMIT .. OFFSET ..` over that index (it covers the rowids),
@@ -16,9 +22,10 @@ Rows are located by position on the model's own read connection, a page at a tim
   neighbouring cached page, or one of the sparse anchors (every ANCHOR_EVERY-th row,
   at most MAX_ANCHORS of them) the worker collects after the count.
 
-A small LRU cache keeps PAGE-row pages (their rowids and the rows). `refresh_rows()`
-re-reads the cached rows' contents (same rowids, same places) and repaints, so a timer
-can keep the table current while a sync writes; `reload()` re-runs the query.
+A small LRU cache keeps PAGE-row pages (their rowids, the rows and their display
+texts, made once per row rather than on every paint). `refresh_rows()` re-reads the
+cached rows' contents (same rowids, same places) and repaints, so a timer can keep the
+table current while a sync writes; `reload()` re-runs the query.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor
@@ -51,9 +59,23 @@ MAX_PAGES = 40
 LIST_MAX = 20_000  # filtered sets up to this size keep their rowids (<= 160 KB)
 ANCHOR_EVERY = 500  # a filtered row's place is at most this far from a known one...
 MAX_ANCHORS = 4_000  # ...and the anchors never exceed this many (spacing grows instead)
-FIRST_PAGE_BUDGET = 0.02  # seconds to find the first page along the sort index
-_ROLE_USER_ID = Qt.ItemDataRole.UserRole + 1
+FIRST_PAGE_BUDGET = 0.02  # worker: seconds to find the first page along the sort index
+GUI_PAGE_BUDGET = 0.005  # GUI thread: the same, before leaving the page to the worker
+
+# data() runs for every role of every painted cell (7 roles x ~250 cells a paint): plain
+# ints, one set lookup for the roles not answered, and texts made once per row.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_ROLE_USER_ID = int(Qt.ItemDataRole.UserRole.value) + 1
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _ROLE_USER_ID})
+_HORIZONTAL = Qt.Orientation.Horizontal
+_TITLES = tuple(c.title for c in COLUMNS)
+_KEYS = tuple(c.key for c in COLUMNS)
 _KEY_POS = {c.key: ROW_COLUMNS.index(c.key) for c in COLUMNS}
+_STATUS_POS = ROW_COLUMNS.index("status")
+_STATUS_COL = _KEYS.index("status")
+_ANSWER_COL = _KEYS.index("last_code")
 _STATUS_COLOURS = {
     "delivered": QColor("#1b7f3b"),
     "rejected": QColor("#b3261e"),
@@ -61,6 +83,7 @@ _STATUS_COLOURS = {
     "in_flight": QColor("#1f5fbf"),
     "waiting_id": QColor("#6b6b6b"),
 }
+_STATUS_BRUSHES = {k: QBrush(c) for k, c in _STATUS_COLOURS.items()}
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -75,43 +98,44 @@ def fmt_time(ts: Any) -> str:
 class _Page:
     ids: list[int]  # rowids in display order (fixed until the next reload)
     keys: list[Any] | None  # their sort keys, for keyset seeks to the neighbours
-    rows: dict[int, tuple] | None = None  # contents; dropped by refresh_rows()
+    rows: list[tuple | None] | None = None  # contents, by position; dropped by refresh_rows()
+    texts: list[tuple | None] | None = None  # display texts, made when first painted
 
 
-def first_page(conn: sqlite3.Connection, query: EventQuery, cancel: Any = None) -> list[Pair]:
+def _page(query: EventQuery, rows: list[tuple]) -> _Page:
+    key = _KEY_POS[query.sort_key]
+    return _Page([r[0] for r in rows], [r[key] for r in rows], list(rows), [None] * len(rows))
+
+
+def first_page(conn: sqlite3.Connection, query: EventQuery, cancel: Any = None) -> list[tuple]:
     """The first PAGE rows: along the sort index when matches come soon (bounded by a
     time budget), else the plan SQLite picks (a filter index, then a sort)."""
     if not query.filter.is_empty():
         try:
             with queries.budget(conn, FIRST_PAGE_BUDGET, cancel):
-                return queries.ordered_slice(conn, query, 0, PAGE)
+                return queries.page_rows(conn, query, 0, PAGE)
         except sqlite3.OperationalError as exc:
             if "interrupt" not in str(exc) or (cancel is not None and cancel.is_set()):
                 raise
     with queries.budget(conn, None, cancel):
-        return queries.ordered_slice(conn, query, 0, PAGE, follow_index=False)
+        return queries.page_rows(conn, query, 0, PAGE, follow_index=False)
 
 
 def run_query(
-    conn: sqlite3.Connection, query: EventQuery, emit: Any, cancel: Any, *, shown: bool = False
+    conn: sqlite3.Connection, query: EventQuery, emit: Any, cancel: Any, *, page: bool = True
 ) -> Any:
     """Worker side of a reload, in one read transaction. Emits ("page", query, rows)
-    (unless the model `shown` it already), then ("count", n, rowids or None); returns
-    the anchors (or None)."""
+    (only with `page`: the model could not read it at once), then ("count", n, rowids
+    or None); returns the anchors (or None)."""
     conn.execute("BEGIN")
     try:
-        if shown:
+        if page:
             with queries.budget(conn, None, cancel):
-                emit(("count", queries.count_rows(conn, query.filter), None))
-            return None
+                f = queries.resolve_search(conn, query.filter)
+            query = replace(query, filter=f)
+            emit(("page", query, first_page(conn, query, cancel)))
         with queries.budget(conn, None, cancel):
-            f = queries.resolve_search(conn, query.filter)
-        query = replace(query, filter=f)
-        page_ids = [r for _k, r in first_page(conn, query, cancel)]
-        by_id = queries.rows_by_rowid(conn, page_ids)
-        emit(("page", query, [by_id[r] for r in page_ids if r in by_id]))
-        with queries.budget(conn, None, cancel):
-            n = queries.count_rows(conn, f)
+            n = queries.count_rows(conn, query.filter)
             ids = None
             if not query.index_ordered() and n <= LIST_MAX:
                 ids = queries.all_rowids(conn, query)
@@ -127,18 +151,21 @@ def run_query(
 
 class EventsModel(QAbstractTableModel):
     USER_ID_ROLE = _ROLE_USER_ID
-    first_rows = Signal()  # the first page is shown; the count may still be coming
-    loaded = Signal()  # the count arrived: rowCount is final for this query
-    loading = Signal(bool)
+    first_rows = Signal()  # the query's first page is shown; the count may still be coming
+    loaded = Signal()  # the count arrived: rowCount is exact for this query
+    loading = Signal(bool)  # True: the first page comes from the worker (old rows stay)
 
     def __init__(self, db_path: Path, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._db_path = Path(db_path)
         self._runner = runner
         self._conn = queries.open_read(self._db_path)
-        self._query = EventQuery()
+        self._query = EventQuery()  # asked for (set_query, sort)
+        self._shown_query = EventQuery()  # whose rows are shown
         self._n = 0  # rows shown (rowCount)
-        self._count = 0  # rows of the current query known so far
+        self._count = 0  # rows of the shown query: exact once the count arrived
+        self._exact = True
+        self._rows_shown = False  # the first page of the current reload is shown
         self._ids: array | None = None  # every matching rowid, only for small sets
         self._anchors: list[Pair] = []
         self._every = ANCHOR_EVERY
@@ -151,105 +178,131 @@ class EventsModel(QAbstractTableModel):
     # -- querying ------------------------------------------------------------------------
     @property
     def query(self) -> EventQuery:
-        """The shown query (after a reload: with the search mode that was used)."""
+        """The query asked for (once shown: with the search mode that was used)."""
         return self._query
+
+    @property
+    def is_loading(self) -> bool:
+        """True until the exact count of the current query is known."""
+        return self._pending
+
+    @property
+    def rows_shown(self) -> bool:
+        """The current query's first rows are shown (the count may still be coming)."""
+        return self._rows_shown
 
     def set_query(self, query: EventQuery) -> None:
         self._query = query
         self.reload()
 
     def reload(self) -> None:
-        """Re-run the query. Without a filter the first page and an estimated count are
-        shown at once; otherwise the rows shown now stay until the worker's first page."""
+        """Re-run the query: its first page now when an index finds it quickly, else
+        from the worker (the rows shown until then stay); the exact count follows."""
         if self._closed:
             return
         self._generation += 1
         generation = self._generation
-        query = replace(self._query, filter=replace(self._query.filter, substring=False))
-        path = self._db_path
         if self._task is not None:
             self._task.cancel()
-
-        shown = query.filter.is_empty()
-        if shown:
-            # No filter: the first page is one LIMIT over the sort index and max(rowid)
-            # estimates the count (exact while rows are never deleted), both O(log n);
-            # shown at once, like scrolling reads pages. The worker only counts.
-            pairs = queries.ordered_slice(self._conn, query, 0, PAGE)
-            by_id = queries.rows_by_rowid(self._conn, [r for _k, r in pairs])
-            rows = [by_id[r] for _k, r in pairs if r in by_id]
-            estimate = self._conn.execute(
-                "SELECT coalesce(max(rowid), 0) FROM installs"
-            ).fetchone()[0]
-            n = estimate if len(rows) == PAGE else len(rows)
-            self._show_page(query, rows, n, estimated=True)
-            self._pending = False
-            self.loaded.emit()  # again, if the worker's count differs from the estimate
-        else:
-            self._pending = True
+            self._task = None
+        query = replace(self._query, filter=replace(self._query.filter, substring=False))
+        keep = self._n if query == self._shown_query else 0  # a refresh keeps its place
+        self._pending = True
+        self._rows_shown = False
+        rows = self._quick_first_page(query)
+        if rows is None:
             self.loading.emit(True)
+            self._start(generation, query, keep, page=True)
+            return
+        self._show(query, rows, keep)
+        if len(rows) < PAGE:  # all of it: nothing to count
+            self._counted(len(rows), None)
+        else:  # after this event is handled (and the rows painted)
+            QTimer.singleShot(0, self, lambda: self._start(generation, query, keep, page=False))
+
+    def _quick_first_page(self, query: EventQuery) -> list[tuple] | None:
+        """The first page on the GUI thread, or None to leave it to the worker (a search,
+        or matches too rare along the sort index to find within GUI_PAGE_BUDGET)."""
+        if query.filter.search:
+            return None
+        if query.index_ordered():  # one LIMIT over one index: a few hundred microseconds
+            return queries.page_rows(self._conn, query, 0, PAGE)
+        try:
+            with queries.budget(self._conn, GUI_PAGE_BUDGET):
+                return queries.page_rows(self._conn, query, 0, PAGE)
+        except sqlite3.OperationalError as exc:
+            if "interrupt" not in str(exc):
+                raise
+            return None
+
+    def _start(self, generation: int, query: EventQuery, keep: int, *, page: bool) -> None:
+        if generation != self._generation or self._closed:
+            return  # a newer query replaced this one before its count started
+        path = self._db_path
 
         def work(progress: Any, cancel: Any) -> Any:
             conn = queries.open_read(path)
             try:
-                return run_query(conn, query, progress, cancel, shown=shown)
+                return run_query(conn, query, progress, cancel, page=page)
             finally:
                 conn.close()
 
         self._task = self._runner.start(
             "events-query",
             work,
-            on_progress=lambda msg: self._progress(generation, msg),
+            on_progress=lambda msg: self._progress(generation, keep, msg),
             on_success=lambda result: self._anchored(generation, result),
             on_failure=lambda exc: self._failed(generation, exc),
         )
 
-    def _progress(self, generation: int, msg: tuple) -> None:
+    def _progress(self, generation: int, keep: int, msg: tuple) -> None:
         if generation != self._generation or self._closed:
             return  # a newer query is on its way
         if msg[0] == "page":
             _kind, query, rows = msg
-            # A full first page: the count follows; until then the rows below stay (blank).
-            self._show_page(query, rows, len(rows) if len(rows) < PAGE else max(PAGE, self._n))
+            self.loading.emit(False)
+            self._show(query, rows, keep)
         else:
             _kind, n, ids = msg
-            self._ids = ids
-            if not self._pending and n == self._count:
-                return  # the estimate shown was exact
-            if n != self._count:
-                self._pages.clear()  # located with the estimate
-            self._count = n
-            self._resize(n)
-            self._pending = False
-            self.loading.emit(False)
-            self.loaded.emit()
+            self._counted(n, ids)
 
-    def _show_page(
-        self, query: EventQuery, rows: list[tuple], shown: int, *, estimated: bool = False
-    ) -> None:
-        pages: dict[int, _Page] = {}
-        if rows:
-            key = _KEY_POS[query.sort_key]
-            pages[0] = _Page([r[0] for r in rows], [r[key] for r in rows], {r[0]: r for r in rows})
-        self._switch(shown if estimated else len(rows), query, pages, shown)
-        self.first_rows.emit()
-
-    def _switch(self, n: int, query: EventQuery, pages: dict[int, _Page], shown: int) -> None:
-        """Show another query's rows (`n` known or estimated, `shown` given to views).
-        The contents change as a layout change (persistent indexes, i.e. the selection,
-        are dropped), then rows are removed or appended: a view's header keeps its
-        sections, where a model reset makes it re-create one per row (tens of ms at
-        1,000,000 rows)."""
+    def _show(self, query: EventQuery, rows: list[tuple], keep: int) -> None:
+        """Show another query's first page: the contents change as a layout change
+        (persistent indexes, i.e. the selection, are dropped), then rows are removed or
+        appended: a view's header keeps its sections, where a model reset makes it
+        re-create one per row (tens of ms at 1,000,000 rows). rowCount: the rows read
+        (all of them when the page is not full), or `keep` for a refresh."""
+        n = len(rows) if len(rows) < PAGE else max(len(rows), keep)
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
-        self._query = query
+        self._query = self._shown_query = query
         self._ids = None
         self._anchors = []
-        self._pages = OrderedDict(pages)
+        self._every = ANCHOR_EVERY
+        self._pages = OrderedDict({0: _page(query, rows)} if rows else {})
         self._count = n
+        self._exact = len(rows) < PAGE
         self.changePersistentIndexList(old, [QModelIndex()] * len(old))
         self.layoutChanged.emit()
-        self._resize(shown)
+        self._resize(n)
+        self._rows_shown = True
+        self.first_rows.emit()
+
+    def _counted(self, n: int, ids: array | None) -> None:
+        """The exact count: rowCount becomes it. Pages cut short by the provisional
+        count are dropped (they are read again when next painted)."""
+        self._ids = ids
+        changed = n != self._count
+        if changed:
+            for page_no in [p for p, page in self._pages.items() if len(page.ids) < PAGE]:
+                del self._pages[page_no]
+        self._count = n
+        self._exact = True
+        self._resize(n)
+        if changed and n:
+            self.dataChanged.emit(self.index(0, 0), self.index(n - 1, len(COLUMNS) - 1))
+        self._pending = False
+        self.loaded.emit()
 
     def _resize(self, n: int) -> None:
         if n > self._n:
@@ -273,15 +326,11 @@ class EventsModel(QAbstractTableModel):
         self.loading.emit(False)
         raise exc
 
-    @property
-    def is_loading(self) -> bool:
-        return self._pending
-
     def refresh_rows(self) -> None:
         """Re-read the shown rows' contents and repaint: a sync is writing. The rows keep
         their places (and the filter its members) until the next reload."""
         for page in self._pages.values():
-            page.rows = None
+            page.rows = page.texts = None
         if self._n and not self._closed:
             self.dataChanged.emit(self.index(0, 0), self.index(self._n - 1, len(COLUMNS) - 1))
 
@@ -294,15 +343,17 @@ class EventsModel(QAbstractTableModel):
 
     # -- rows ------------------------------------------------------------------------------
     def _locate(self, page_no: int) -> _Page:
-        """Which rows are on a page (GUI thread, the model's connection)."""
+        """Which rows are on a page (GUI thread, the model's connection). From the end
+        only once the count is exact."""
         s = page_no * PAGE
         e = min(s + PAGE, self._count)
         if self._ids is not None:
             return _Page(list(self._ids[s:e]), None)
-        q, conn = self._query, self._conn
+        q, conn = self._shown_query, self._conn
+        from_start = not self._exact or s <= self._count - e
         pairs: list[Pair]
         if q.index_ordered():  # OFFSET over one index, from the nearer end, is cheap
-            if s <= self._count - e:
+            if from_start:
                 pairs = queries.ordered_slice(conn, q, s, e - s)
             else:
                 pairs = queries.ordered_slice(conn, q, self._count - e, e - s, reverse=True)[::-1]
@@ -318,7 +369,7 @@ class EventsModel(QAbstractTableModel):
             elif 0 <= anchor_no < len(self._anchors) and s - anchor_pos <= self._count - e:
                 skip = s - anchor_pos - 1
                 pairs = queries.walk(conn, q, self._anchors[anchor_no], skip + e - s)[skip:]
-            elif s <= self._count - e:
+            elif from_start:
                 pairs = queries.ordered_slice(conn, q, s, e - s, follow_index=s < PAGE)
             else:
                 pairs = queries.ordered_slice(
@@ -331,7 +382,9 @@ class EventsModel(QAbstractTableModel):
                 )[::-1]
         return _Page([r for _k, r in pairs], [k for k, _r in pairs])
 
-    def _row(self, row: int) -> tuple | None:
+    def _entry(self, row: int) -> tuple[list[tuple | None], list[tuple | None], int] | None:
+        """The rows and texts of the page holding `row` (located and read if needed) and
+        the row's place on it."""
         if row >= self._count:
             return None  # about to be removed (a new query has fewer rows)
         page_no = row // PAGE
@@ -343,67 +396,68 @@ class EventsModel(QAbstractTableModel):
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(page_no)
-        if page.rows is None:
-            page.rows = queries.rows_by_rowid(self._conn, page.ids)
+        rows, texts = page.rows, page.texts
+        if rows is None or texts is None:
+            by_id = queries.rows_by_rowid(self._conn, page.ids)
+            rows = page.rows = [by_id.get(r) for r in page.ids]
+            texts = page.texts = [None] * len(page.ids)
         i = row - page_no * PAGE
-        return page.rows.get(page.ids[i]) if i < len(page.ids) else None
+        return (rows, texts, i) if i < len(rows) else None
+
+    def _row(self, row: int) -> tuple | None:
+        hit = self._entry(row) if 0 <= row < self._n else None
+        return None if hit is None else hit[0][hit[2]]
 
     def user_id(self, row: int) -> str | None:
-        if not 0 <= row < self._n:
-            return None
         r = self._row(row)
         return None if r is None else r[1]
 
     def row_values(self, row: int) -> dict[str, Any] | None:
-        r = self._row(row) if 0 <= row < self._n else None
+        r = self._row(row)
         return None if r is None else dict(zip(ROW_COLUMNS, r, strict=True))
 
-    # -- Qt model API ---------------------------------------------------------------------
+    # -- Qt model API (flags: QAbstractTableModel's own, enabled and selectable) -----------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._n
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if role != _DISPLAY:
             return None
-        if orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section].title if 0 <= section < len(COLUMNS) else None
+        if orientation == _HORIZONTAL:
+            return _TITLES[section] if 0 <= section < len(_TITLES) else None
         return str(section + 1)
 
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self._n:
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if role not in _ROLES:
             return None
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.ForegroundRole,
-            _ROLE_USER_ID,
-        ):
+        row = index.row()  # -1 for an invalid index
+        hit = self._entry(row) if 0 <= row < self._n else None
+        if hit is None:
             return None
-        r = self._row(index.row())
+        rows, texts, i = hit
+        r = rows[i]
         if r is None:
             return None  # deleted meanwhile
-        key = COLUMNS[index.column()].key
-        value = r[_KEY_POS[key]]
-        if role == _ROLE_USER_ID:
-            return r[1]
-        if role == Qt.ItemDataRole.ForegroundRole:
-            colour = _STATUS_COLOURS.get(r[_KEY_POS["status"]]) if key == "status" else None
-            return QBrush(colour) if colour is not None else None
-        if key == "last_code":
-            return self._answer(r, tooltip=role == Qt.ItemDataRole.ToolTipRole)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return None
-        return self.display(key, value)
+        if role == _DISPLAY:
+            shown = texts[i]
+            if shown is None:
+                shown = texts[i] = self._texts(r)
+            return shown[index.column()]
+        if role == _FOREGROUND:
+            return _STATUS_BRUSHES.get(r[_STATUS_POS]) if index.column() == _STATUS_COL else None
+        if role == _TOOLTIP:
+            return self._answer(r, tooltip=True) if index.column() == _ANSWER_COL else None
+        return r[1]  # USER_ID_ROLE
+
+    @classmethod
+    def _texts(cls, r: tuple) -> tuple[str | None, ...]:
+        return tuple(
+            cls._answer(r, tooltip=False) if key == "last_code" else cls.display(key, r[pos])
+            for key, pos in _KEY_POS.items()
+        )
 
     @staticmethod
     def display(key: str, value: Any) -> str:
