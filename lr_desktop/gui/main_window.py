@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
         self._ensure_db()
         widget: Any = self._sections[index]
         if index == OVERVIEW:
+            widget.build_charts()
             widget.refresh()
         elif index == EVENTS:
             widget.detail.set_config(self.source.public())

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QWidget
 
 from lr_desktop.gui.linkrunner_source import set_auto_pull
 from lr_desktop.gui.main_window import (
@@ -19,6 +20,7 @@ from lr_desktop.gui.main_window import (
     OVERVIEW,
     SECTIONS,
 )
+from lr_desktop.gui.views.overview import OverviewView
 from lr_desktop.importer import import_files
 from lr_desktop.linkrunner.settings import update_settings
 from lr_desktop.store import connect, transaction
@@ -69,12 +71,17 @@ def test_sections_are_built_on_first_visit_with_their_content(
     w = make_window(sample_db, settle=False)
     assert w.section_built(OVERVIEW)
     assert not any(w.section_built(i) for i in UNBUILT)
-    assert w.stack.currentWidget() is w.overview
+    overview = w.stack.currentWidget()  # (reading w.overview would load it now)
+    assert isinstance(overview, OverviewView)
+    assert overview.findChild(QWidget, "overviewCharts") is None  # they come after the paint
 
-    # the Overview gets its numbers and charts once the window is up
-    qtbot.waitUntil(lambda: w.overview.stats is not None, timeout=10_000)
-    assert w.overview.cards["attributed"].value.text() == "401"
-    assert w.overview.status_chart.series() and w.overview.per_day_chart.series()
+    # the Overview gets its charts and numbers once the window is up
+    qtbot.waitUntil(lambda: overview.stats is not None, timeout=10_000)
+    assert overview is w.overview
+    assert overview.cards["attributed"].value.text() == "401"
+    charts = overview.findChild(QWidget, "overviewCharts")
+    assert charts is not None and charts.isVisible()
+    assert overview.status_chart.series() and overview.per_day_chart.series()
     assert not any(w.section_built(i) for i in UNBUILT)  # nothing else was built meanwhile
 
     w.show_section(EVENTS)
@@ -147,8 +154,10 @@ def test_a_new_database_is_created_after_the_first_paint(
 ) -> None:  # type: ignore[no-untyped-def]
     w = make_window(db_path, settle=False)
     assert not db_path.exists()  # nothing touched the database before the window was painted
-    qtbot.waitUntil(lambda: w.overview.stats is not None, timeout=10_000)
-    assert w.overview.cards["attributed"].value.text() == "0"
+    overview = w.stack.currentWidget()
+    assert isinstance(overview, OverviewView)
+    qtbot.waitUntil(lambda: overview.stats is not None, timeout=10_000)
+    assert overview.cards["attributed"].value.text() == "0"
     conn = connect(db_path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -1,0 +1,147 @@
+"""The Overview's four charts (QtCharts): installs per day, inorganic installs by ad
+network, top campaigns and delivery status. Imported when the charts are first built:
+QtCharts, and the Qt namespace with its ~100 enums, are not needed for the window's
+first paint."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QHorizontalBarSeries,
+    QPieSeries,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QMargins, Qt
+from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from lr_desktop.model import STATUS_LABELS
+
+if TYPE_CHECKING:
+    from lr_desktop.gui.queries import OverviewStats
+
+ORGANIC_COLOUR = QColor("#4c9f70")
+INORGANIC_COLOUR = QColor("#3b6fb6")
+CAMPAIGN_COLOUR = QColor("#7b5ea7")
+STATUS_COLOURS = {
+    "delivered": "#1b7f3b",
+    "queued": "#3b6fb6",
+    "in_flight": "#7aa7e0",
+    "rejected": "#b3261e",
+    "failed": "#e59400",
+    "waiting_id": "#9e9e9e",
+}
+
+
+def _chart(title: str) -> tuple[QChart, QChartView]:
+    chart = QChart()
+    chart.setTitle(title)
+    chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    chart.setMargins(QMargins(4, 4, 4, 4))
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    view = QChartView(chart)
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.setMinimumHeight(240)
+    return chart, view
+
+
+class OverviewCharts(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("overviewCharts")
+        self.per_day_chart, per_day = _chart("Installs per day")
+        self.network_chart, network = _chart("Inorganic installs by ad network")
+        self.campaign_chart, campaign = _chart("Top campaigns")
+        self.status_chart, status = _chart("Delivery status")
+        charts = QGridLayout(self)
+        charts.setContentsMargins(0, 0, 0, 0)
+        charts.addWidget(per_day, 0, 0, 1, 2)
+        charts.addWidget(network, 1, 0)
+        charts.addWidget(campaign, 1, 1)
+        charts.addWidget(status, 0, 2, 2, 1)
+        charts.setColumnStretch(0, 2)
+        charts.setColumnStretch(1, 2)
+        charts.setColumnStretch(2, 2)
+
+    def show_stats(self, stats: OverviewStats) -> None:
+        self._per_day(stats)
+        self._bars(self.network_chart, stats.by_network, INORGANIC_COLOUR, "Installs")
+        self._bars(self.campaign_chart, stats.top_campaigns, CAMPAIGN_COLOUR, "Installs")
+        self._status(stats)
+
+    @staticmethod
+    def _reset(chart: QChart) -> None:
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+
+    def _per_day(self, stats: OverviewStats) -> None:
+        chart = self.per_day_chart
+        self._reset(chart)
+        organic, inorganic = QBarSet("Organic"), QBarSet("Inorganic")
+        organic.setColor(ORGANIC_COLOUR)
+        inorganic.setColor(INORGANIC_COLOUR)
+        days = []
+        for day, o, i in stats.per_day:
+            days.append(day[8:] if len(stats.per_day) > 14 else day[5:])
+            organic.append(o)
+            inorganic.append(i)
+        series = QStackedBarSeries()
+        series.append(organic)
+        series.append(inorganic)
+        chart.addSeries(series)
+        x = QBarCategoryAxis()
+        x.append(days)
+        small = QFont(x.labelsFont())
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.75))
+        x.setLabelsFont(small)
+        x.setTitleText("Day of month" if len(stats.per_day) > 14 else "")
+        y = QValueAxis()
+        y.setLabelFormat("%d")
+        top = max((o + i for _d, o, i in stats.per_day), default=0)
+        y.setRange(0, max(top, 1) * 1.1)
+        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(x)
+        series.attachAxis(y)
+
+    def _bars(self, chart: QChart, data: list[tuple[str, int]], colour: QColor, name: str) -> None:
+        self._reset(chart)
+        items = list(reversed(data))  # largest at the top
+        bar = QBarSet(name)
+        bar.setColor(colour)
+        for _label, n in items:
+            bar.append(n)
+        series = QHorizontalBarSeries() if items else QBarSeries()
+        series.append(bar)
+        chart.addSeries(series)
+        chart.legend().setVisible(False)
+        y = QBarCategoryAxis()
+        y.append([str(label) for label, _n in items])
+        x = QValueAxis()
+        x.setLabelFormat("%d")
+        x.setRange(0, max((n for _l, n in items), default=1) * 1.1)
+        chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(y)
+        series.attachAxis(x)
+
+    def _status(self, stats: OverviewStats) -> None:
+        chart = self.status_chart
+        self._reset(chart)
+        series = QPieSeries()
+        series.setHoleSize(0.35)
+        for key, label in STATUS_LABELS.items():
+            n = stats.counts.get(str(key), 0)
+            if n:
+                sl = series.append(f"{label} ({n:,})", n)
+                sl.setColor(QColor(STATUS_COLOURS.get(str(key), "#888")))
+        chart.addSeries(series)
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
