@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lr_desktop import secrets
-
 if TYPE_CHECKING:  # the rest is imported on first use: the window is shown without it
     from lr_desktop.clevertap.config import CleverTapConfig
 
@@ -76,6 +74,8 @@ class ConfigSource:
         """Name of the store holding the secrets; raises KeyringUnavailable when none."""
         if self._demo is not None:
             return "memory only (demo: nothing is written to the keyring)"
+        from lr_desktop import secrets
+
         return secrets.backend_name()
 
     def save(self, cfg: CleverTapConfig) -> str:

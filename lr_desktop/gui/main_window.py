@@ -327,7 +327,8 @@ class MainWindow(QMainWindow):
     def _build_events(self) -> QWidget:
         from lr_desktop.gui.views.events import EventsView
 
-        self._ensure_db()
+        if not self.db_path.exists():
+            self._ensure_db()  # its model and detail pane open read connections at once
         view = EventsView(self.db_path, self.runner, self.retry_users)
         view.status_message.connect(self.show_status)
         if self._events_splitter is not None:

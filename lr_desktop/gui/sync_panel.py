@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 )
 
 from lr_desktop.gui.workers import Task, TaskRunner
-from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
 
 if TYPE_CHECKING:
     from lr_desktop.gui.config_source import ConfigSource
@@ -73,6 +72,7 @@ def describe_summary(s: SyncSummary) -> str:
 
 
 def describe_error(exc: Exception) -> str:
+    from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
     from lr_desktop.sync import (
         ConfigurationProblem,
         CredentialsRejected,
@@ -212,6 +212,7 @@ class SyncPanel(QWidget):
         self.label.setText(describe_summary(summary))
 
     def _failed(self, exc: Exception) -> None:
+        from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
         from lr_desktop.sync import SyncError, SyncSummary
 
         self.last_error = exc

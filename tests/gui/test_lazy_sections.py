@@ -20,6 +20,7 @@ from lr_desktop.gui.main_window import (
     OVERVIEW,
     SECTIONS,
 )
+from lr_desktop.gui.views.events import EventsView
 from lr_desktop.gui.views.overview import OverviewView
 from lr_desktop.importer import import_files
 from lr_desktop.linkrunner.settings import update_settings
@@ -190,3 +191,19 @@ def test_automatic_pull_starts_without_visiting_integrations(
     qtbot.waitUntil(lambda: w.linkrunner.loaded_once)
     assert w.linkrunner.auto_pull.isChecked() and w.linkrunner.interval.value() == 7
     assert w.linkrunner.pull_button.isEnabled()
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["existing-db", "new-db"])
+def test_opens_on_install_events(
+    make_window, qtbot, db_path: Path, opens_on, existing: bool
+) -> None:  # type: ignore[no-untyped-def]
+    if existing:
+        fill_sample(db_path, 30)
+    opens_on(EVENTS)
+    w = make_window(db_path, settle=False)
+    events = w.stack.currentWidget()
+    assert isinstance(events, EventsView) and not w.section_built(OVERVIEW)
+    want = f"{30 if existing else 0} users"
+    qtbot.waitUntil(lambda: events.count_label.text() == want, timeout=10_000)
+    assert events.model.rowCount() == (30 if existing else 0)
+    assert [a for a in _menu_actions(w, "&Edit") if a is events.retry_action]
