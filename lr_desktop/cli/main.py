@@ -35,7 +35,9 @@ def build_parser(commands: list[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--db", metavar="PATH", help="database file (default: LR_DESKTOP_DB or the user-data folder)"
+        "--db",
+        metavar="PATH",
+        help="database file (default: LR_DESKTOP_DB or the user-data folder)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = dict.fromkeys(COMMANDS[c] for c in (commands or COMMANDS))
