@@ -303,8 +303,8 @@ class MainWindow(QMainWindow):
 
     def _load(self, index: int) -> None:
         """A section's first data: from the database, the keyring, in workers mostly."""
-        self._loaded.add(index)
         self._ensure_db()
+        self._loaded.add(index)
         widget: Any = self._sections[index]
         if index == OVERVIEW:
             widget.build_charts()
