@@ -25,8 +25,13 @@ from filelock import FileLock, Timeout
 
 from lr_desktop.clevertap.client import Answer, CleverTapClient, Verdict
 from lr_desktop.clevertap.config import CleverTapConfig
-from lr_desktop.clevertap.payloads import attribution_params, event_record, profile_record
-from lr_desktop.clevertap.rules import event_record_problem
+from lr_desktop.clevertap.payloads import (
+    RecordBatch,
+    attribution_params,
+    event_record,
+    profile_record,
+)
+from lr_desktop.clevertap.rules import event_name_problem, event_record_problem
 from lr_desktop.store import StoreError
 from lr_desktop.store.db import explain
 from lr_desktop.sync.state import PROFILE_DUE, Due, Outcome, SyncStore, due_condition
@@ -171,6 +176,21 @@ class _Batch:
     last_status: int | None = None
 
 
+class _SentRows(Sequence[dict[str, Any]]):
+    """rowid and user id of each record in an upload request, for outcomes. User ids of
+    SQL-built records are read from the records themselves, only when an outcome needs one."""
+
+    def __init__(self, rowids: list[int], batch: RecordBatch) -> None:
+        self.rowids = rowids
+        self.batch = batch
+
+    def __len__(self) -> int:
+        return len(self.rowids)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:  # type: ignore[override]
+        return {"rowid": self.rowids[i], "user_id": self.batch[i]["evtData"]["user_id"]}
+
+
 class _Engine:
     def __init__(
         self,
@@ -199,6 +219,9 @@ class _Engine:
         self.phase_started = time.monotonic()
         self.last_report = 0.0
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-db")
+        names = (cfg.organic_event, cfg.inorganic_event)
+        # SQLite builds the records unless an event name needs Python's pre-check wording
+        self.sql_event_names = None if any(map(event_name_problem, names)) else names
 
     # -- plumbing ----------------------------------------------------------------------
     @property
@@ -343,8 +366,9 @@ class _Engine:
 
     async def _send_profiles(self, rows: list[dict[str, Any]], sem: asyncio.Semaphore) -> None:
         try:
-            records = [profile_record(r) for r in rows]
-            result = await self.upload_with_retries(records, None)
+            result = await self.upload_with_retries(
+                RecordBatch([profile_record(r) for r in rows]), None
+            )
             self.summary.profiles_upserted += len(result.accepted)
             self.summary.profiles_failed += len(result.rejected) + len(result.failed)
             await self.db(
@@ -372,54 +396,64 @@ class _Engine:
 
     # -- upload mode -------------------------------------------------------------------
     async def send_upload_chunk(self, ids: list[int]) -> None:
-        rows = await self.db(self.store.claim, ids, self.where, self.summary.run_id)
-        if not rows:
+        claim = await self.db(
+            self.store.claim_upload, ids, self.where, self.summary.run_id, self.sql_event_names
+        )
+        if not claim:
             return
         outcomes: list[Outcome] = []
-        records: list[dict[str, Any]] = []
-        sendable: list[dict[str, Any]] = []
-        for row in rows:
+        rowids = list(claim.plain_ids)
+        others: list[dict[str, Any]] = []
+        for row in claim.other_rows:  # rows SQLite did not build a record for
             rec = event_record(row, self.cfg)
             problem = event_record_problem(rec)
             if problem:  # CleverTap would refuse it: say so without sending
                 outcomes.append(
-                    Outcome.for_row(
-                        row,
-                        "rejected",
-                        None,
-                        problem[0],
-                        f"Not sent: {problem[1]}",
-                    )
+                    Outcome.for_row(row, "rejected", None, problem[0], f"Not sent: {problem[1]}")
                 )
             else:
-                records.append(rec)
-                sendable.append(row)
+                others.append(rec)
+                rowids.append(row["rowid"])
+        batch = RecordBatch(
+            others, json_records=claim.plain_records, json_count=len(claim.plain_ids)
+        )
+        sent = _SentRows(rowids, batch)
 
         async def on_retry(indices: Sequence[int], answer: Answer) -> None:
             await self.db(
                 self.store.record,
                 [
-                    Outcome.for_row(
-                        sendable[i],
-                        "retry",
-                        answer.http_status,
-                        None,
-                        answer.message,
-                    )
+                    Outcome.for_row(sent[i], "retry", answer.http_status, None, answer.message)
                     for i in indices
                 ],
                 run_id=self.summary.run_id,
                 mode="upload",
             )
 
-        result = await self.upload_with_retries(records, on_retry) if records else _Batch()
-        outcomes += self._outcomes(sendable, result)
+        result = await self.upload_with_retries(batch, on_retry) if batch else _Batch()
+        whole = len(batch)
+        if not outcomes and len(result.accepted) == whole and len(result.maybe_dup) in (0, whole):
+            await self.db(
+                self.store.deliver,
+                rowids,
+                run_id=self.summary.run_id,
+                mode="upload",
+                maybe_duplicated=bool(result.maybe_dup),
+                clear_errors=claim.had_errors,
+            )
+            self.summary.delivered += len(rowids)
+            self.done += len(rowids)
+            if result.maybe_dup:
+                self.summary.possibly_duplicated += len(rowids)
+            self.report()
+            return
+        outcomes += self._outcomes(sent, result)
         await self.db(self.store.record, outcomes, run_id=self.summary.run_id, mode="upload")
         self._count(outcomes)
 
     async def upload_with_retries(
         self,
-        records: list[dict[str, Any]],
+        records: RecordBatch,
         on_retry: Callable[[Sequence[int], Answer], Awaitable[None]] | None,
     ) -> _Batch:
         result = _Batch()
@@ -429,7 +463,10 @@ class _Engine:
             if self.halted:
                 result.unsent += pending
                 break
-            answer = await self.client.upload([records[i] for i in pending])
+            if len(pending) == len(records):
+                answer = await self.client.upload(records, records.body())
+            else:
+                answer = await self.client.upload([records[i] for i in pending])
             result.last_status = answer.http_status
             if answer.verdict is Verdict.STOP:
                 self.stop(answer)
@@ -470,7 +507,7 @@ class _Engine:
                 break
         return result
 
-    def _outcomes(self, rows: list[dict[str, Any]], result: _Batch) -> list[Outcome]:
+    def _outcomes(self, rows: Sequence[dict[str, Any]], result: _Batch) -> list[Outcome]:
         out: list[Outcome] = []
         status = result.last_status
         for i in result.accepted:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS
+from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
 from lr_desktop.store import connect, transaction
 from lr_desktop.sync.types import Operation, SyncSummary
 
@@ -77,6 +78,26 @@ class Outcome:
         )
 
 
+@dataclass(frozen=True)
+class UploadClaim:
+    """Events claimed for one upload request.
+
+    `plain_ids` are the events whose records SQLite built (`plain_records`: that many
+    comma-separated JSON records, in the same order); `other_rows` are claimed rows to
+    build and pre-check in Python. `had_errors`: some carry an earlier error to clear.
+    """
+
+    plain_ids: list[int]
+    plain_records: str
+    other_rows: list[dict[str, Any]]
+    had_errors: bool
+
+    def __len__(self) -> int:
+        return len(self.plain_ids) + len(self.other_rows)
+
+
+_NO_CLAIM = UploadClaim([], "", [], False)
+
 # New status per outcome; None keeps the current one (queued, failed or rejected).
 _NEW_STATUS: dict[str, str | None] = {
     "rejected": "rejected",
@@ -85,7 +106,6 @@ _NEW_STATUS: dict[str, str | None] = {
     "stopped": None,  # 400/401/403: the run stops; the event stays as it was (not failed)
     "released": None,  # cancelled before it was sent
 }
-_MAX_IDS = 900  # rowids per IN (...) list
 
 
 class SyncStore:
@@ -225,6 +245,99 @@ class SyncStore:
         rows.sort(key=itemgetter("rowid"))
         return rows
 
+    def claim_upload(
+        self, rowids: Sequence[int], due: Due, run_id: int, event_names: tuple[str, str] | None
+    ) -> UploadClaim:
+        """`claim` for upload mode, returning the request's records: built by SQLite for
+        plain rows when `event_names` (organic, inorganic) are given, else as rows."""
+        ids = json.dumps(list(rowids))
+        with transaction(self.conn):
+            n = self.conn.execute(
+                "INSERT INTO inflight (install_rowid, run_id, fingerprint, since) "
+                "SELECT rowid, :run, fingerprint, :now FROM installs NOT INDEXED "
+                f"WHERE rowid IN (SELECT value FROM json_each(:ids)) AND {due.sql} "
+                "AND rowid NOT IN (SELECT install_rowid FROM inflight)",
+                {"run": run_id, "now": time.time(), "ids": ids},
+            ).rowcount
+            if n <= 0:
+                return _NO_CLAIM
+            organic, inorganic = event_names or ("", "")
+            plain = PLAIN_ROW if event_names else "0"
+            plain_ids, records, others, errors = self.conn.execute(
+                f"SELECT group_concat(rowid) FILTER (WHERE plain), "
+                f"group_concat({EVENT_RECORD}, ',') FILTER (WHERE plain), "
+                f"json_group_array(json_array({_SELECT})) FILTER (WHERE NOT plain), "
+                "count(*) FILTER (WHERE last_code IS NOT NULL OR last_error IS NOT NULL) "
+                f"FROM (SELECT {_SELECT}, last_code, last_error, ({plain}) AS plain FROM installs NOT INDEXED "
+                "WHERE rowid IN (SELECT install_rowid FROM inflight "
+                "WHERE install_rowid IN (SELECT value FROM json_each(:ids)) AND run_id = :run) "
+                "ORDER BY rowid)",
+                {"ids": ids, "run": run_id, "organic_event": organic, "inorganic_event": inorganic},
+            ).fetchone()
+        return UploadClaim(
+            [int(x) for x in plain_ids.split(",")] if plain_ids else [],
+            records or "",
+            [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(others)],
+            bool(errors),
+        )
+
+    def deliver(
+        self,
+        rowids: Sequence[int],
+        *,
+        run_id: int,
+        mode: str,
+        maybe_duplicated: bool = False,
+        clear_errors: bool = True,
+    ) -> None:
+        """Record a whole request's events as delivered (one transaction)."""
+        with transaction(self.conn):
+            self._delivered(rowids, run_id, mode, maybe_duplicated, clear_errors)
+
+    def _delivered(
+        self,
+        rowids: Sequence[int],
+        run_id: int,
+        mode: str,
+        maybe_duplicated: bool,
+        clear_errors: bool,
+        now: float | None = None,
+    ) -> None:
+        if not rowids:
+            return
+        now = time.time() if now is None else now
+        ts = int(now)
+        ids = json.dumps(list(rowids))
+        conn = self.conn
+        conn.execute(
+            "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, outcome) "
+            "SELECT user_id, :run, :now, :mode, 'event', 200, 'delivered' FROM installs "
+            "WHERE rowid IN (SELECT value FROM json_each(:ids))",
+            {"run": run_id, "now": now, "mode": mode, "ids": ids},
+        )
+        conn.execute(
+            "UPDATE installs SET status = 'delivered', delivered_at = :ts, "
+            "delivered_fingerprint = fingerprint, delivered_mode = :mode, attempts = attempts + 1, "
+            "last_attempt_at = :ts, last_http_status = 200"
+            + (", possibly_duplicated = 1" if maybe_duplicated else "")
+            + " WHERE rowid IN (SELECT value FROM json_each(:ids)) AND fingerprint = "
+            "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)",
+            {"ts": ts, "mode": mode, "ids": ids},
+        )
+        if clear_errors:
+            # Only where there is one: writing NULL over NULL still rewrites the last_code
+            # index entry of every delivered row.
+            conn.execute(
+                "UPDATE installs SET last_code = NULL, last_error = NULL "
+                "WHERE rowid IN (SELECT value FROM json_each(:ids)) "
+                "AND (last_code IS NOT NULL OR last_error IS NOT NULL) AND status = 'delivered'",
+                {"ids": ids},
+            )
+        conn.execute(
+            "DELETE FROM inflight WHERE install_rowid IN (SELECT value FROM json_each(:ids))",
+            {"ids": ids},
+        )
+
     def record(
         self, outcomes: Sequence[Outcome], *, run_id: int, mode: str, kind: str = "event"
     ) -> None:
@@ -268,32 +381,7 @@ class SyncStore:
             if kind != "event":
                 return
             for maybe_dup, ids in delivered.items():
-                for i in range(0, len(ids), _MAX_IDS):
-                    part = ids[i : i + _MAX_IDS]
-                    marks = ", ".join("?" * len(part))
-                    conn.execute(
-                        "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, outcome) "
-                        f"SELECT user_id, ?, ?, ?, 'event', 200, 'delivered' FROM installs WHERE rowid IN ({marks})",
-                        (run_id, now, mode, *part),
-                    )
-                    conn.execute(
-                        "UPDATE installs SET status = 'delivered', delivered_at = ?, "
-                        "delivered_fingerprint = fingerprint, delivered_mode = ?, attempts = attempts + 1, "
-                        "last_attempt_at = ?, last_http_status = 200"
-                        + (", possibly_duplicated = 1" if maybe_dup else "")
-                        + f" WHERE rowid IN ({marks}) AND fingerprint = "
-                        "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)",
-                        (ts, mode, ts, *part),
-                    )
-                    # Clear an earlier error only where there is one: writing NULL over NULL
-                    # still rewrites the last_code index entry of every delivered row.
-                    conn.execute(
-                        "UPDATE installs SET last_code = NULL, last_error = NULL "
-                        f"WHERE rowid IN ({marks}) AND (last_code IS NOT NULL OR last_error IS NOT NULL) "
-                        "AND status = 'delivered'",
-                        part,
-                    )
-                    conn.execute(f"DELETE FROM inflight WHERE install_rowid IN ({marks})", part)
+                self._delivered(ids, run_id, mode, maybe_dup, True, now)
             if others:
                 conn.executemany(
                     "UPDATE installs SET status = coalesce(?, status), attempts = attempts + ?, "
