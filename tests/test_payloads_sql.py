@@ -79,6 +79,7 @@ def test_plain_rows_match_python_records() -> None:
         _row(ad_network=None),
         _row(ad_network=""),
         _row(campaign_name='Diwali 🎉 "quoted" back\\slash é', user_id="ユーザー"),
+        _row(campaign_name="tab\there\nnew line\x1f", clevertap_id="id with space"),
     ):
         assert _sql_record(conn, row) is not None, row
 

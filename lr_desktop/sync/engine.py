@@ -34,7 +34,15 @@ from lr_desktop.clevertap.payloads import (
 from lr_desktop.clevertap.rules import event_name_problem, event_record_problem
 from lr_desktop.store import StoreError
 from lr_desktop.store.db import explain
-from lr_desktop.sync.state import PROFILE_DUE, Due, Outcome, SyncStore, due_condition
+from lr_desktop.sync.state import (
+    PROFILE_DUE,
+    Due,
+    Outcome,
+    SyncReader,
+    SyncStore,
+    UploadClaim,
+    due_condition,
+)
 from lr_desktop.sync.types import (
     ConfigurationProblem,
     CredentialsRejected,
@@ -219,6 +227,8 @@ class _Engine:
         self.phase_started = time.monotonic()
         self.last_report = 0.0
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-db")
+        self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-read")
+        self.reader = SyncReader(store.path)
         names = (cfg.organic_event, cfg.inorganic_event)
         # SQLite builds the records unless an event name needs Python's pre-check wording
         self.sql_event_names = None if any(map(event_name_problem, names)) else names
@@ -231,9 +241,18 @@ class _Engine:
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run store work on the database thread. A sqlite3 error (disk full, read-only,
         I/O error) halts the run and is raised as a StoreError in plain words."""
+        return await self._on(self._db_pool, fn, *args, **kwargs)
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run reader work (SyncReader) on the reading thread, in parallel with `db`."""
+        return await self._on(self._read_pool, fn, *args, **kwargs)
+
+    async def _on(
+        self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._db_pool, lambda: fn(*args, **kwargs))
+            return await loop.run_in_executor(pool, lambda: fn(*args, **kwargs))
         except sqlite3.Error as exc:
             err = explain(exc, self.store.path)
             if self.store_error is None:
@@ -295,25 +314,32 @@ class _Engine:
                     await self.profiles_phase()
         finally:
             self._db_pool.shutdown(wait=True)
+            self._read_pool.shutdown(wait=True)
+            self.reader.close()
 
     async def _pump(
-        self, where: Due, chunk: int, handle: Callable[[list[int]], Awaitable[None]]
+        self,
+        where: Due,
+        chunk: int,
+        handle: Callable[[Any], Awaitable[None]],
+        prepare: Callable[[list[int]], Awaitable[Any]] | None = None,
     ) -> None:
-        """Producer/worker loop over due rowids."""
-        queue: asyncio.Queue[list[int] | None] = asyncio.Queue(maxsize=self.cfg.concurrency)
+        """Producer/worker loop over due rowids: the producer reads the next chunk (and
+        `prepare`s it) on the reading thread while the workers send and record."""
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.cfg.concurrency)
 
         async def produce() -> None:
             after = 0
             try:
                 while not self.halted:
                     try:
-                        ids = await self.db(self.store.due_rowids, where, after, chunk)
+                        ids = await self.read(self.reader.due_rowids, where, after, chunk)
+                        if not ids:
+                            break
+                        after = ids[-1]
+                        await queue.put(await prepare(ids) if prepare else ids)
                     except StoreError:
                         break  # self.store_error is raised once the workers are done
-                    if not ids:
-                        break
-                    after = ids[-1]
-                    await queue.put(ids)
             finally:
                 for _ in range(self.cfg.concurrency):
                     await queue.put(None)
@@ -339,7 +365,9 @@ class _Engine:
         if self.cfg.mode == "attribution":
             await self._pump(self.where, ATTRIBUTION_CHUNK, self.send_attribution_chunk)
         else:
-            await self._pump(self.where, self.cfg.batch_size, self.send_upload_chunk)
+            await self._pump(
+                self.where, self.cfg.batch_size, self.send_upload_chunk, self.prepare_upload
+            )
         self.summary.left_queued = max(0, self.total - self.done)
         self.report(force=True)
 
@@ -395,10 +423,11 @@ class _Engine:
             sem.release()
 
     # -- upload mode -------------------------------------------------------------------
-    async def send_upload_chunk(self, ids: list[int]) -> None:
-        claim = await self.db(
-            self.store.claim_upload, ids, self.where, self.summary.run_id, self.sql_event_names
-        )
+    async def prepare_upload(self, ids: list[int]) -> UploadClaim:
+        return await self.read(self.reader.prepare_upload, ids, self.where, self.sql_event_names)
+
+    async def send_upload_chunk(self, prepared: UploadClaim) -> None:
+        claim = await self.db(self.store.claim_prepared, prepared, self.where, self.summary.run_id)
         if not claim:
             return
         outcomes: list[Outcome] = []

@@ -91,12 +91,95 @@ class UploadClaim:
     plain_records: str
     other_rows: list[dict[str, Any]]
     had_errors: bool
+    pairs: str = "[]"  # JSON [[rowid, fingerprint], ...] of every event in it
 
     def __len__(self) -> int:
         return len(self.plain_ids) + len(self.other_rows)
 
+    def only(self, rowids: set[int]) -> UploadClaim:
+        """The part of this claim whose events are in `rowids`."""
+        keep = [i for i, rowid in enumerate(self.plain_ids) if rowid in rowids]
+        records = json.loads(f"[{self.plain_records}]") if self.plain_records else []
+        return UploadClaim(
+            [self.plain_ids[i] for i in keep],
+            ",".join(json.dumps(records[i], ensure_ascii=False) for i in keep),
+            [r for r in self.other_rows if r["rowid"] in rowids],
+            self.had_errors,
+            json.dumps([p for p in json.loads(self.pairs) if p[0] in rowids]),
+        )
+
 
 _NO_CLAIM = UploadClaim([], "", [], False)
+
+
+def _due_rowids(conn: sqlite3.Connection, due: Due, after: int, limit: int) -> list[int]:
+    """The next due rowids after `after`, in rowid order.
+
+    One query per status: the status index then yields rowids already in order, so
+    each batch costs O(limit) whether 1 or 1,000,000 events are due (a single
+    `status IN (...)` query makes SQLite sort every remaining due row per batch).
+    """
+    ids: list[int] = []
+    for status in due.statuses:
+        # group_concat: one row back instead of `limit` (each row fetched from SQLite
+        # is a GIL hand-off with the event loop thread)
+        (found,) = conn.execute(
+            "SELECT group_concat(rowid) FROM (SELECT rowid FROM installs WHERE status = ? "
+            f"AND rowid > ? AND {HAS_ID} ORDER BY rowid LIMIT ?)",
+            (status, after, limit),
+        ).fetchone()
+        if found:
+            ids += map(int, found.split(","))
+    if len(due.statuses) > 1:
+        ids.sort()
+    return ids[:limit]
+
+
+class SyncReader:
+    """A second connection, on its own thread: finds what is due and builds the upload
+    records while the writer records results (WAL: readers never wait for the writer)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.conn = connect(path, check_same_thread=False)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def due_rowids(self, due: Due, after: int, limit: int) -> list[int]:
+        return _due_rowids(self.conn, due, after, limit)
+
+    def prepare_upload(
+        self, rowids: Sequence[int], due: Due, event_names: tuple[str, str] | None
+    ) -> UploadClaim:
+        """The records of these events if they are still due; `SyncStore.claim_prepared`
+        then claims those whose fingerprint is still the one the records were built from.
+        SQLite builds the records of plain rows when `event_names` (organic, inorganic)
+        are given; other rows come back as rows for Python."""
+        organic, inorganic = event_names or ("", "")
+        plain = PLAIN_ROW if event_names else "0"
+        plain_ids, records, others, errors, pairs = self.conn.execute(
+            f"SELECT group_concat(rowid) FILTER (WHERE plain), "
+            f"group_concat({EVENT_RECORD}, ',') FILTER (WHERE plain), "
+            f"json_group_array(json_array({_SELECT})) FILTER (WHERE NOT plain), "
+            "count(*) FILTER (WHERE last_code IS NOT NULL OR last_error IS NOT NULL), "
+            "json_group_array(json_array(rowid, fingerprint)) "
+            f"FROM (SELECT {_SELECT}, last_code, last_error, ({plain}) AS plain "
+            "FROM installs NOT INDEXED WHERE rowid IN (SELECT value FROM json_each(:ids)) "
+            f"AND {due.sql} ORDER BY rowid LIMIT -1)",  # LIMIT: not flattened, `plain` once
+            {
+                "ids": json.dumps(list(rowids)),
+                "organic_event": organic,
+                "inorganic_event": inorganic,
+            },
+        ).fetchone()
+        return UploadClaim(
+            [int(x) for x in plain_ids.split(",")] if plain_ids else [],
+            records or "",
+            [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(others)],
+            bool(errors),
+            pairs,
+        )
+
 
 # New status per outcome; None keeps the current one (queued, failed or rejected).
 _NEW_STATUS: dict[str, str | None] = {
@@ -182,26 +265,7 @@ class SyncStore:
         ).fetchone()[0]
 
     def due_rowids(self, due: Due, after: int, limit: int) -> list[int]:
-        """The next due rowids after `after`, in rowid order.
-
-        One query per status: the status index then yields rowids already in order, so
-        each batch costs O(limit) whether 1 or 1,000,000 events are due (a single
-        `status IN (...)` query makes SQLite sort every remaining due row per batch).
-        """
-        ids: list[int] = []
-        for status in due.statuses:
-            # group_concat: one row back instead of `limit` (each row fetched from SQLite
-            # is a GIL hand-off with the event loop thread)
-            (found,) = self.conn.execute(
-                "SELECT group_concat(rowid) FROM (SELECT rowid FROM installs WHERE status = ? "
-                f"AND rowid > ? AND {HAS_ID} ORDER BY rowid LIMIT ?)",
-                (status, after, limit),
-            ).fetchone()
-            if found:
-                ids += map(int, found.split(","))
-        if len(due.statuses) > 1:
-            ids.sort()
-        return ids[:limit]
+        return _due_rowids(self.conn, due, after, limit)
 
     def rows(self, where: str, after: int, limit: int) -> list[dict[str, Any]]:
         cur = self.conn.execute(  # NOT INDEXED: walk by rowid, never sort
@@ -245,41 +309,31 @@ class SyncStore:
         rows.sort(key=itemgetter("rowid"))
         return rows
 
-    def claim_upload(
-        self, rowids: Sequence[int], due: Due, run_id: int, event_names: tuple[str, str] | None
-    ) -> UploadClaim:
-        """`claim` for upload mode, returning the request's records: built by SQLite for
-        plain rows when `event_names` (organic, inorganic) are given, else as rows."""
-        ids = json.dumps(list(rowids))
+    def claim_prepared(self, prepared: UploadClaim, due: Due, run_id: int) -> UploadClaim:
+        """Record prepared events as in flight (committed before the request is sent):
+        those still due, not in flight, and unchanged since their records were built."""
+        if not prepared:
+            return _NO_CLAIM
         with transaction(self.conn):
             n = self.conn.execute(
                 "INSERT INTO inflight (install_rowid, run_id, fingerprint, since) "
-                "SELECT rowid, :run, fingerprint, :now FROM installs NOT INDEXED "
-                f"WHERE rowid IN (SELECT value FROM json_each(:ids)) AND {due.sql} "
-                "AND rowid NOT IN (SELECT install_rowid FROM inflight)",
-                {"run": run_id, "now": time.time(), "ids": ids},
+                "SELECT i.rowid, :run, i.fingerprint, :now FROM json_each(:pairs) AS p "
+                "JOIN installs AS i NOT INDEXED ON i.rowid = p.value ->> 0 "
+                f"WHERE i.fingerprint = p.value ->> 1 AND {due.sql} "  # json_each has no such columns
+                "AND i.rowid NOT IN (SELECT install_rowid FROM inflight)",
+                {"run": run_id, "now": time.time(), "pairs": prepared.pairs},
             ).rowcount
+            if n == len(prepared):
+                return prepared
             if n <= 0:
                 return _NO_CLAIM
-            organic, inorganic = event_names or ("", "")
-            plain = PLAIN_ROW if event_names else "0"
-            plain_ids, records, others, errors = self.conn.execute(
-                f"SELECT group_concat(rowid) FILTER (WHERE plain), "
-                f"group_concat({EVENT_RECORD}, ',') FILTER (WHERE plain), "
-                f"json_group_array(json_array({_SELECT})) FILTER (WHERE NOT plain), "
-                "count(*) FILTER (WHERE last_code IS NOT NULL OR last_error IS NOT NULL) "
-                f"FROM (SELECT {_SELECT}, last_code, last_error, ({plain}) AS plain FROM installs NOT INDEXED "
-                "WHERE rowid IN (SELECT install_rowid FROM inflight "
-                "WHERE install_rowid IN (SELECT value FROM json_each(:ids)) AND run_id = :run) "
-                "ORDER BY rowid)",
-                {"ids": ids, "run": run_id, "organic_event": organic, "inorganic_event": inorganic},
+            (found,) = self.conn.execute(
+                "SELECT group_concat(install_rowid) FROM inflight WHERE run_id = :run "
+                "AND install_rowid IN (SELECT value ->> 0 FROM json_each(:pairs))",
+                {"run": run_id, "pairs": prepared.pairs},
             ).fetchone()
-        return UploadClaim(
-            [int(x) for x in plain_ids.split(",")] if plain_ids else [],
-            records or "",
-            [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(others)],
-            bool(errors),
-        )
+        # changed by an import since its record was built: it stays due
+        return prepared.only({int(x) for x in found.split(",")})
 
     def deliver(
         self,
