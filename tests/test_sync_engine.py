@@ -282,6 +282,38 @@ def test_result_never_lands_on_a_newer_attribution(db_path: Path) -> None:
     store.close()
 
 
+def test_upload_records_built_before_a_change_are_not_claimed(db_path: Path) -> None:
+    """The reader builds records ahead of the writer; a user an import changes between the
+    two is left out of the request (it stays due) and the others go as built."""
+    from lr_desktop.clevertap.payloads import RecordBatch, event_record
+    from lr_desktop.store import transaction
+    from lr_desktop.store.queue import upsert_attributions
+    from lr_desktop.sync.state import DUE_PENDING, SyncReader, SyncStore
+
+    cfg = config("http://127.0.0.1:9")
+    names = (cfg.organic_event, cfg.inorganic_event)
+    fill(db_path, users(4))
+    reader, store = SyncReader(db_path), SyncStore(db_path)
+    prepared = reader.prepare_upload([1, 2, 3, 4], DUE_PENDING, names)
+    assert prepared.plain_ids == [1, 2, 3, 4] and not prepared.other_rows
+    conn = connect(db_path)
+    with transaction(conn):
+        upsert_attributions(conn, [replace(users(4)[2], campaign_name="New")], source="test")
+    claim = store.claim_prepared(prepared, DUE_PENDING, run_id=1)
+    assert claim.plain_ids == [1, 2, 4]
+    rows = {r["rowid"]: r for r in store.rows("1", 0, 10)}
+    sent = RecordBatch(json_records=claim.plain_records, json_count=len(claim.plain_ids))
+    assert list(sent) == [event_record(rows[i], cfg) for i in (1, 2, 4)]
+    assert conn.execute("SELECT install_rowid FROM inflight").fetchall() == [(1,), (2,), (4,)]
+    # claimed once only, and a user no longer due is not claimed at all
+    assert not store.claim_prepared(prepared, DUE_PENDING, run_id=1)
+    assert reader.prepare_upload([1], DUE_PENDING, names).plain_ids == [1]
+    store.deliver([1], run_id=1, mode="upload")
+    assert not reader.prepare_upload([1], DUE_PENDING, names)
+    reader.close()
+    store.close()
+
+
 def test_lost_answers_are_counted_as_possibly_duplicated(
     db_path: Path, emulator: CleverTapEmulator
 ) -> None:

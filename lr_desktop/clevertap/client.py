@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,7 +19,7 @@ import httpx
 
 from lr_desktop import __version__
 from lr_desktop.clevertap.config import CleverTapConfig
-from lr_desktop.clevertap.payloads import redact_url
+from lr_desktop.clevertap.payloads import redact_url, upload_body
 from lr_desktop.clevertap.rules import RETRYABLE_RECORD_CODES
 
 
@@ -91,7 +92,7 @@ class Answer:
 
 
 def _record_index(
-    item: dict[str, Any], sent: list[dict[str, Any]], by_event: dict[str, int]
+    item: dict[str, Any], sent: Sequence[dict[str, Any]], by_event: dict[str, int]
 ) -> int | None:
     """Map an `unprocessed` entry back to the request: by the echoed record's
     lr_event_id first, then by the 1-based "record number" in the message."""
@@ -119,7 +120,7 @@ def _record_index(
     return None
 
 
-def parse_upload_answer(status: int, body: bytes, sent: list[dict[str, Any]]) -> Answer:
+def parse_upload_answer(status: int, body: bytes, sent: Sequence[dict[str, Any]]) -> Answer:
     text = body.decode("utf-8", "replace")
     if status == 200:
         try:
@@ -130,16 +131,18 @@ def parse_upload_answer(status: int, body: bytes, sent: list[dict[str, Any]]) ->
             )
         if not isinstance(doc, dict):
             return Answer(Verdict.RETRY, status, "CleverTap sent an unexpected answer")
-        by_event = {
-            r["evtData"]["lr_event_id"]: i
-            for i, r in enumerate(sent)
-            if isinstance(r.get("evtData"), dict) and "lr_event_id" in r["evtData"]
-        }
         failures: list[RecordFailure] = []
         unmapped: list[str] = []
+        by_event: dict[str, int] | None = None  # built only when something was unprocessed
         for item in doc.get("unprocessed") or []:  # read on EVERY 200, whatever `status` says
             if not isinstance(item, dict):
                 continue
+            if by_event is None:
+                by_event = {
+                    r["evtData"]["lr_event_id"]: i
+                    for i, r in enumerate(sent)
+                    if isinstance(r.get("evtData"), dict) and "lr_event_id" in r["evtData"]
+                }
             idx = _record_index(item, sent, by_event)
             code = item.get("code")
             code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
@@ -218,10 +221,10 @@ class CleverTapClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def upload(self, records: list[dict[str, Any]], body: bytes | None = None) -> Answer:
-        """POST /1/upload with up to 1000 records."""
+    async def upload(self, records: Sequence[dict[str, Any]], body: bytes | None = None) -> Answer:
+        """POST /1/upload with up to 1000 records (`body`: their request body, if built)."""
         if body is None:
-            body = json.dumps({"d": records}, separators=(",", ":"), ensure_ascii=False).encode()
+            body = upload_body(records)
         try:
             resp = await self._http.post(
                 f"{self._base}/1/upload",

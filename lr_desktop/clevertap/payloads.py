@@ -3,8 +3,10 @@ or the attribution partner API's query. Also redaction of credential-bearing URL
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,6 +54,52 @@ def event_record(row: Row, cfg: CleverTapConfig) -> dict[str, Any]:
         "ts": row["installed_at"],
         "evtData": data,
     }
+
+
+def upload_body(records: Iterable[dict[str, Any]]) -> bytes:
+    """The Upload API request body for these records."""
+    return json.dumps({"d": list(records)}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class RecordBatch(Sequence[dict[str, Any]]):
+    """The records of one upload request, with their request body built once.
+
+    Built either from record dicts or from JSON text (records SQLite wrote, see
+    `payloads_sql`); the dicts are parsed from the text only if someone asks for them
+    (a rejected record, a retry of part of the batch).
+    """
+
+    def __init__(
+        self,
+        records: Sequence[dict[str, Any]] = (),
+        *,
+        json_records: str = "",
+        json_count: int = 0,
+    ) -> None:
+        """`json_records`: `json_count` comma-separated JSON records, sent before `records`."""
+        self._json = json_records if json_count else ""
+        self._extra = list(records)
+        self._count = json_count + len(self._extra)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
+        return self.records[index]
+
+    @cached_property
+    def records(self) -> list[dict[str, Any]]:
+        parsed: list[dict[str, Any]] = json.loads(f"[{self._json}]") if self._json else []
+        return parsed + self._extra
+
+    def body(self, indices: Sequence[int] | None = None) -> bytes:
+        """The request body for all records, or for those at `indices`."""
+        if indices is not None and len(indices) != self._count:
+            return upload_body(self.records[i] for i in indices)
+        if not self._json:
+            return upload_body(self._extra)
+        extra = upload_body(self._extra)[6:-2] if self._extra else b""  # without {"d":[ ]}
+        return b'{"d":[' + self._json.encode() + (b"," + extra if extra else b"") + b"]}"
 
 
 def profile_record(row: Row) -> dict[str, Any]:

@@ -25,11 +25,24 @@ from filelock import FileLock, Timeout
 
 from lr_desktop.clevertap.client import Answer, CleverTapClient, Verdict
 from lr_desktop.clevertap.config import CleverTapConfig
-from lr_desktop.clevertap.payloads import attribution_params, event_record, profile_record
-from lr_desktop.clevertap.rules import event_record_problem
+from lr_desktop.clevertap.payloads import (
+    RecordBatch,
+    attribution_params,
+    event_record,
+    profile_record,
+)
+from lr_desktop.clevertap.rules import event_name_problem, event_record_problem
 from lr_desktop.store import StoreError
 from lr_desktop.store.db import explain
-from lr_desktop.sync.state import PROFILE_DUE, Due, Outcome, SyncStore, due_condition
+from lr_desktop.sync.state import (
+    PROFILE_DUE,
+    Due,
+    Outcome,
+    SyncReader,
+    SyncStore,
+    UploadClaim,
+    due_condition,
+)
 from lr_desktop.sync.types import (
     ConfigurationProblem,
     CredentialsRejected,
@@ -171,6 +184,21 @@ class _Batch:
     last_status: int | None = None
 
 
+class _SentRows(Sequence[dict[str, Any]]):
+    """rowid and user id of each record in an upload request, for outcomes. User ids of
+    SQL-built records are read from the records themselves, only when an outcome needs one."""
+
+    def __init__(self, rowids: list[int], batch: RecordBatch) -> None:
+        self.rowids = rowids
+        self.batch = batch
+
+    def __len__(self) -> int:
+        return len(self.rowids)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:  # type: ignore[override]
+        return {"rowid": self.rowids[i], "user_id": self.batch[i]["evtData"]["user_id"]}
+
+
 class _Engine:
     def __init__(
         self,
@@ -199,6 +227,11 @@ class _Engine:
         self.phase_started = time.monotonic()
         self.last_report = 0.0
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-db")
+        self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-read")
+        self.reader = SyncReader(store.path)
+        names = (cfg.organic_event, cfg.inorganic_event)
+        # SQLite builds the records unless an event name needs Python's pre-check wording
+        self.sql_event_names = None if any(map(event_name_problem, names)) else names
 
     # -- plumbing ----------------------------------------------------------------------
     @property
@@ -208,9 +241,18 @@ class _Engine:
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run store work on the database thread. A sqlite3 error (disk full, read-only,
         I/O error) halts the run and is raised as a StoreError in plain words."""
+        return await self._on(self._db_pool, fn, *args, **kwargs)
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run reader work (SyncReader) on the reading thread, in parallel with `db`."""
+        return await self._on(self._read_pool, fn, *args, **kwargs)
+
+    async def _on(
+        self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._db_pool, lambda: fn(*args, **kwargs))
+            return await loop.run_in_executor(pool, lambda: fn(*args, **kwargs))
         except sqlite3.Error as exc:
             err = explain(exc, self.store.path)
             if self.store_error is None:
@@ -272,25 +314,32 @@ class _Engine:
                     await self.profiles_phase()
         finally:
             self._db_pool.shutdown(wait=True)
+            self._read_pool.shutdown(wait=True)
+            self.reader.close()
 
     async def _pump(
-        self, where: Due, chunk: int, handle: Callable[[list[int]], Awaitable[None]]
+        self,
+        where: Due,
+        chunk: int,
+        handle: Callable[[Any], Awaitable[None]],
+        prepare: Callable[[list[int]], Awaitable[Any]] | None = None,
     ) -> None:
-        """Producer/worker loop over due rowids."""
-        queue: asyncio.Queue[list[int] | None] = asyncio.Queue(maxsize=self.cfg.concurrency)
+        """Producer/worker loop over due rowids: the producer reads the next chunk (and
+        `prepare`s it) on the reading thread while the workers send and record."""
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.cfg.concurrency)
 
         async def produce() -> None:
             after = 0
             try:
                 while not self.halted:
                     try:
-                        ids = await self.db(self.store.due_rowids, where, after, chunk)
+                        ids = await self.read(self.reader.due_rowids, where, after, chunk)
+                        if not ids:
+                            break
+                        after = ids[-1]
+                        await queue.put(await prepare(ids) if prepare else ids)
                     except StoreError:
                         break  # self.store_error is raised once the workers are done
-                    if not ids:
-                        break
-                    after = ids[-1]
-                    await queue.put(ids)
             finally:
                 for _ in range(self.cfg.concurrency):
                     await queue.put(None)
@@ -316,7 +365,9 @@ class _Engine:
         if self.cfg.mode == "attribution":
             await self._pump(self.where, ATTRIBUTION_CHUNK, self.send_attribution_chunk)
         else:
-            await self._pump(self.where, self.cfg.batch_size, self.send_upload_chunk)
+            await self._pump(
+                self.where, self.cfg.batch_size, self.send_upload_chunk, self.prepare_upload
+            )
         self.summary.left_queued = max(0, self.total - self.done)
         self.report(force=True)
 
@@ -343,8 +394,9 @@ class _Engine:
 
     async def _send_profiles(self, rows: list[dict[str, Any]], sem: asyncio.Semaphore) -> None:
         try:
-            records = [profile_record(r) for r in rows]
-            result = await self.upload_with_retries(records, None)
+            result = await self.upload_with_retries(
+                RecordBatch([profile_record(r) for r in rows]), None
+            )
             self.summary.profiles_upserted += len(result.accepted)
             self.summary.profiles_failed += len(result.rejected) + len(result.failed)
             await self.db(
@@ -371,55 +423,66 @@ class _Engine:
             sem.release()
 
     # -- upload mode -------------------------------------------------------------------
-    async def send_upload_chunk(self, ids: list[int]) -> None:
-        rows = await self.db(self.store.claim, ids, self.where, self.summary.run_id)
-        if not rows:
+    async def prepare_upload(self, ids: list[int]) -> UploadClaim:
+        return await self.read(self.reader.prepare_upload, ids, self.where, self.sql_event_names)
+
+    async def send_upload_chunk(self, prepared: UploadClaim) -> None:
+        claim = await self.db(self.store.claim_prepared, prepared, self.where, self.summary.run_id)
+        if not claim:
             return
         outcomes: list[Outcome] = []
-        records: list[dict[str, Any]] = []
-        sendable: list[dict[str, Any]] = []
-        for row in rows:
+        rowids = list(claim.plain_ids)
+        others: list[dict[str, Any]] = []
+        for row in claim.other_rows:  # rows SQLite did not build a record for
             rec = event_record(row, self.cfg)
             problem = event_record_problem(rec)
             if problem:  # CleverTap would refuse it: say so without sending
                 outcomes.append(
-                    Outcome.for_row(
-                        row,
-                        "rejected",
-                        None,
-                        problem[0],
-                        f"Not sent: {problem[1]}",
-                    )
+                    Outcome.for_row(row, "rejected", None, problem[0], f"Not sent: {problem[1]}")
                 )
             else:
-                records.append(rec)
-                sendable.append(row)
+                others.append(rec)
+                rowids.append(row["rowid"])
+        batch = RecordBatch(
+            others, json_records=claim.plain_records, json_count=len(claim.plain_ids)
+        )
+        sent = _SentRows(rowids, batch)
 
         async def on_retry(indices: Sequence[int], answer: Answer) -> None:
             await self.db(
                 self.store.record,
                 [
-                    Outcome.for_row(
-                        sendable[i],
-                        "retry",
-                        answer.http_status,
-                        None,
-                        answer.message,
-                    )
+                    Outcome.for_row(sent[i], "retry", answer.http_status, None, answer.message)
                     for i in indices
                 ],
                 run_id=self.summary.run_id,
                 mode="upload",
             )
 
-        result = await self.upload_with_retries(records, on_retry) if records else _Batch()
-        outcomes += self._outcomes(sendable, result)
+        result = await self.upload_with_retries(batch, on_retry) if batch else _Batch()
+        whole = len(batch)
+        if not outcomes and len(result.accepted) == whole and len(result.maybe_dup) in (0, whole):
+            await self.db(
+                self.store.deliver,
+                rowids,
+                run_id=self.summary.run_id,
+                mode="upload",
+                maybe_duplicated=bool(result.maybe_dup),
+                clear_errors=claim.had_errors,
+            )
+            self.summary.delivered += len(rowids)
+            self.done += len(rowids)
+            if result.maybe_dup:
+                self.summary.possibly_duplicated += len(rowids)
+            self.report()
+            return
+        outcomes += self._outcomes(sent, result)
         await self.db(self.store.record, outcomes, run_id=self.summary.run_id, mode="upload")
         self._count(outcomes)
 
     async def upload_with_retries(
         self,
-        records: list[dict[str, Any]],
+        records: RecordBatch,
         on_retry: Callable[[Sequence[int], Answer], Awaitable[None]] | None,
     ) -> _Batch:
         result = _Batch()
@@ -429,7 +492,10 @@ class _Engine:
             if self.halted:
                 result.unsent += pending
                 break
-            answer = await self.client.upload([records[i] for i in pending])
+            if len(pending) == len(records):
+                answer = await self.client.upload(records, records.body())
+            else:
+                answer = await self.client.upload([records[i] for i in pending])
             result.last_status = answer.http_status
             if answer.verdict is Verdict.STOP:
                 self.stop(answer)
@@ -470,7 +536,7 @@ class _Engine:
                 break
         return result
 
-    def _outcomes(self, rows: list[dict[str, Any]], result: _Batch) -> list[Outcome]:
+    def _outcomes(self, rows: Sequence[dict[str, Any]], result: _Batch) -> list[Outcome]:
         out: list[Outcome] = []
         status = result.last_status
         for i in result.accepted:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS
+from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
 from lr_desktop.store import connect, transaction
 from lr_desktop.sync.types import Operation, SyncSummary
 
@@ -77,6 +78,109 @@ class Outcome:
         )
 
 
+@dataclass(frozen=True)
+class UploadClaim:
+    """Events claimed for one upload request.
+
+    `plain_ids` are the events whose records SQLite built (`plain_records`: that many
+    comma-separated JSON records, in the same order); `other_rows` are claimed rows to
+    build and pre-check in Python. `had_errors`: some carry an earlier error to clear.
+    """
+
+    plain_ids: list[int]
+    plain_records: str
+    other_rows: list[dict[str, Any]]
+    had_errors: bool
+    pairs: str = "[]"  # JSON [[rowid, fingerprint], ...] of every event in it
+
+    def __len__(self) -> int:
+        return len(self.plain_ids) + len(self.other_rows)
+
+    def only(self, rowids: set[int]) -> UploadClaim:
+        """The part of this claim whose events are in `rowids`."""
+        keep = [i for i, rowid in enumerate(self.plain_ids) if rowid in rowids]
+        records = json.loads(f"[{self.plain_records}]") if self.plain_records else []
+        return UploadClaim(
+            [self.plain_ids[i] for i in keep],
+            ",".join(json.dumps(records[i], ensure_ascii=False) for i in keep),
+            [r for r in self.other_rows if r["rowid"] in rowids],
+            self.had_errors,
+            json.dumps([p for p in json.loads(self.pairs) if p[0] in rowids]),
+        )
+
+
+_NO_CLAIM = UploadClaim([], "", [], False)
+
+
+def _due_rowids(conn: sqlite3.Connection, due: Due, after: int, limit: int) -> list[int]:
+    """The next due rowids after `after`, in rowid order.
+
+    One query per status: the status index then yields rowids already in order, so
+    each batch costs O(limit) whether 1 or 1,000,000 events are due (a single
+    `status IN (...)` query makes SQLite sort every remaining due row per batch).
+    """
+    ids: list[int] = []
+    for status in due.statuses:
+        # group_concat: one row back instead of `limit` (each row fetched from SQLite
+        # is a GIL hand-off with the event loop thread)
+        (found,) = conn.execute(
+            "SELECT group_concat(rowid) FROM (SELECT rowid FROM installs WHERE status = ? "
+            f"AND rowid > ? AND {HAS_ID} ORDER BY rowid LIMIT ?)",
+            (status, after, limit),
+        ).fetchone()
+        if found:
+            ids += map(int, found.split(","))
+    if len(due.statuses) > 1:
+        ids.sort()
+    return ids[:limit]
+
+
+class SyncReader:
+    """A second connection, on its own thread: finds what is due and builds the upload
+    records while the writer records results (WAL: readers never wait for the writer)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.conn = connect(path, check_same_thread=False)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def due_rowids(self, due: Due, after: int, limit: int) -> list[int]:
+        return _due_rowids(self.conn, due, after, limit)
+
+    def prepare_upload(
+        self, rowids: Sequence[int], due: Due, event_names: tuple[str, str] | None
+    ) -> UploadClaim:
+        """The records of these events if they are still due; `SyncStore.claim_prepared`
+        then claims those whose fingerprint is still the one the records were built from.
+        SQLite builds the records of plain rows when `event_names` (organic, inorganic)
+        are given; other rows come back as rows for Python."""
+        organic, inorganic = event_names or ("", "")
+        plain = PLAIN_ROW if event_names else "0"
+        plain_ids, records, others, errors, pairs = self.conn.execute(
+            f"SELECT group_concat(rowid) FILTER (WHERE plain), "
+            f"group_concat({EVENT_RECORD}, ',') FILTER (WHERE plain), "
+            f"json_group_array(json_array({_SELECT})) FILTER (WHERE NOT plain), "
+            "count(*) FILTER (WHERE last_code IS NOT NULL OR last_error IS NOT NULL), "
+            "json_group_array(json_array(rowid, fingerprint)) "
+            f"FROM (SELECT {_SELECT}, last_code, last_error, ({plain}) AS plain "
+            "FROM installs NOT INDEXED WHERE rowid IN (SELECT value FROM json_each(:ids)) "
+            f"AND {due.sql} ORDER BY rowid LIMIT -1)",  # LIMIT: not flattened, `plain` once
+            {
+                "ids": json.dumps(list(rowids)),
+                "organic_event": organic,
+                "inorganic_event": inorganic,
+            },
+        ).fetchone()
+        return UploadClaim(
+            [int(x) for x in plain_ids.split(",")] if plain_ids else [],
+            records or "",
+            [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(others)],
+            bool(errors),
+            pairs,
+        )
+
+
 # New status per outcome; None keeps the current one (queued, failed or rejected).
 _NEW_STATUS: dict[str, str | None] = {
     "rejected": "rejected",
@@ -85,7 +189,6 @@ _NEW_STATUS: dict[str, str | None] = {
     "stopped": None,  # 400/401/403: the run stops; the event stays as it was (not failed)
     "released": None,  # cancelled before it was sent
 }
-_MAX_IDS = 900  # rowids per IN (...) list
 
 
 class SyncStore:
@@ -162,26 +265,7 @@ class SyncStore:
         ).fetchone()[0]
 
     def due_rowids(self, due: Due, after: int, limit: int) -> list[int]:
-        """The next due rowids after `after`, in rowid order.
-
-        One query per status: the status index then yields rowids already in order, so
-        each batch costs O(limit) whether 1 or 1,000,000 events are due (a single
-        `status IN (...)` query makes SQLite sort every remaining due row per batch).
-        """
-        ids: list[int] = []
-        for status in due.statuses:
-            # group_concat: one row back instead of `limit` (each row fetched from SQLite
-            # is a GIL hand-off with the event loop thread)
-            (found,) = self.conn.execute(
-                "SELECT group_concat(rowid) FROM (SELECT rowid FROM installs WHERE status = ? "
-                f"AND rowid > ? AND {HAS_ID} ORDER BY rowid LIMIT ?)",
-                (status, after, limit),
-            ).fetchone()
-            if found:
-                ids += map(int, found.split(","))
-        if len(due.statuses) > 1:
-            ids.sort()
-        return ids[:limit]
+        return _due_rowids(self.conn, due, after, limit)
 
     def rows(self, where: str, after: int, limit: int) -> list[dict[str, Any]]:
         cur = self.conn.execute(  # NOT INDEXED: walk by rowid, never sort
@@ -224,6 +308,89 @@ class SyncStore:
         rows = [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(found)]
         rows.sort(key=itemgetter("rowid"))
         return rows
+
+    def claim_prepared(self, prepared: UploadClaim, due: Due, run_id: int) -> UploadClaim:
+        """Record prepared events as in flight (committed before the request is sent):
+        those still due, not in flight, and unchanged since their records were built."""
+        if not prepared:
+            return _NO_CLAIM
+        with transaction(self.conn):
+            n = self.conn.execute(
+                "INSERT INTO inflight (install_rowid, run_id, fingerprint, since) "
+                "SELECT i.rowid, :run, i.fingerprint, :now FROM json_each(:pairs) AS p "
+                "JOIN installs AS i NOT INDEXED ON i.rowid = p.value ->> 0 "
+                f"WHERE i.fingerprint = p.value ->> 1 AND {due.sql} "  # json_each has no such columns
+                "AND i.rowid NOT IN (SELECT install_rowid FROM inflight)",
+                {"run": run_id, "now": time.time(), "pairs": prepared.pairs},
+            ).rowcount
+            if n == len(prepared):
+                return prepared
+            if n <= 0:
+                return _NO_CLAIM
+            (found,) = self.conn.execute(
+                "SELECT group_concat(install_rowid) FROM inflight WHERE run_id = :run "
+                "AND install_rowid IN (SELECT value ->> 0 FROM json_each(:pairs))",
+                {"run": run_id, "pairs": prepared.pairs},
+            ).fetchone()
+        # changed by an import since its record was built: it stays due
+        return prepared.only({int(x) for x in found.split(",")})
+
+    def deliver(
+        self,
+        rowids: Sequence[int],
+        *,
+        run_id: int,
+        mode: str,
+        maybe_duplicated: bool = False,
+        clear_errors: bool = True,
+    ) -> None:
+        """Record a whole request's events as delivered (one transaction)."""
+        with transaction(self.conn):
+            self._delivered(rowids, run_id, mode, maybe_duplicated, clear_errors)
+
+    def _delivered(
+        self,
+        rowids: Sequence[int],
+        run_id: int,
+        mode: str,
+        maybe_duplicated: bool,
+        clear_errors: bool,
+        now: float | None = None,
+    ) -> None:
+        if not rowids:
+            return
+        now = time.time() if now is None else now
+        ts = int(now)
+        ids = json.dumps(list(rowids))
+        conn = self.conn
+        conn.execute(
+            "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, outcome) "
+            "SELECT user_id, :run, :now, :mode, 'event', 200, 'delivered' FROM installs "
+            "WHERE rowid IN (SELECT value FROM json_each(:ids))",
+            {"run": run_id, "now": now, "mode": mode, "ids": ids},
+        )
+        conn.execute(
+            "UPDATE installs SET status = 'delivered', delivered_at = :ts, "
+            "delivered_fingerprint = fingerprint, delivered_mode = :mode, attempts = attempts + 1, "
+            "last_attempt_at = :ts, last_http_status = 200"
+            + (", possibly_duplicated = 1" if maybe_duplicated else "")
+            + " WHERE rowid IN (SELECT value FROM json_each(:ids)) AND fingerprint = "
+            "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)",
+            {"ts": ts, "mode": mode, "ids": ids},
+        )
+        if clear_errors:
+            # Only where there is one: writing NULL over NULL still rewrites the last_code
+            # index entry of every delivered row.
+            conn.execute(
+                "UPDATE installs SET last_code = NULL, last_error = NULL "
+                "WHERE rowid IN (SELECT value FROM json_each(:ids)) "
+                "AND (last_code IS NOT NULL OR last_error IS NOT NULL) AND status = 'delivered'",
+                {"ids": ids},
+            )
+        conn.execute(
+            "DELETE FROM inflight WHERE install_rowid IN (SELECT value FROM json_each(:ids))",
+            {"ids": ids},
+        )
 
     def record(
         self, outcomes: Sequence[Outcome], *, run_id: int, mode: str, kind: str = "event"
@@ -268,32 +435,7 @@ class SyncStore:
             if kind != "event":
                 return
             for maybe_dup, ids in delivered.items():
-                for i in range(0, len(ids), _MAX_IDS):
-                    part = ids[i : i + _MAX_IDS]
-                    marks = ", ".join("?" * len(part))
-                    conn.execute(
-                        "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, outcome) "
-                        f"SELECT user_id, ?, ?, ?, 'event', 200, 'delivered' FROM installs WHERE rowid IN ({marks})",
-                        (run_id, now, mode, *part),
-                    )
-                    conn.execute(
-                        "UPDATE installs SET status = 'delivered', delivered_at = ?, "
-                        "delivered_fingerprint = fingerprint, delivered_mode = ?, attempts = attempts + 1, "
-                        "last_attempt_at = ?, last_http_status = 200"
-                        + (", possibly_duplicated = 1" if maybe_dup else "")
-                        + f" WHERE rowid IN ({marks}) AND fingerprint = "
-                        "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)",
-                        (ts, mode, ts, *part),
-                    )
-                    # Clear an earlier error only where there is one: writing NULL over NULL
-                    # still rewrites the last_code index entry of every delivered row.
-                    conn.execute(
-                        "UPDATE installs SET last_code = NULL, last_error = NULL "
-                        f"WHERE rowid IN ({marks}) AND (last_code IS NOT NULL OR last_error IS NOT NULL) "
-                        "AND status = 'delivered'",
-                        part,
-                    )
-                    conn.execute(f"DELETE FROM inflight WHERE install_rowid IN ({marks})", part)
+                self._delivered(ids, run_id, mode, maybe_dup, True, now)
             if others:
                 conn.executemany(
                     "UPDATE installs SET status = coalesce(?, status), attempts = attempts + ?, "
