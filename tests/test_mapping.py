@@ -253,7 +253,11 @@ def test_organic_channel_is_not_an_ad_network() -> None:
     from lr_desktop.mapping import attribution_from_record
 
     item = attribution_from_record(
-        {"user_data": {"id": "u9"}, "ad_channel": "ORGANIC", "platform": "ios",
-         "installed_at": "2026-01-01T00:00:00Z"}
+        {
+            "user_data": {"id": "u9"},
+            "ad_channel": "ORGANIC",
+            "platform": "ios",
+            "installed_at": "2026-01-01T00:00:00Z",
+        }
     )
     assert item.attribution_type == "ORGANIC" and item.ad_network is None
