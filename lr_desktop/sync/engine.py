@@ -185,18 +185,17 @@ class _Batch:
 
 
 class _SentRows(Sequence[dict[str, Any]]):
-    """rowid and user id of each record in an upload request, for outcomes. User ids of
-    SQL-built records are read from the records themselves, only when an outcome needs one."""
+    """rowid of each record in an upload request, for outcomes (the user id is looked up
+    when the attempt is written: SQL-built records are never parsed back for it)."""
 
-    def __init__(self, rowids: list[int], batch: RecordBatch) -> None:
+    def __init__(self, rowids: list[int]) -> None:
         self.rowids = rowids
-        self.batch = batch
 
     def __len__(self) -> int:
         return len(self.rowids)
 
     def __getitem__(self, i: int) -> dict[str, Any]:  # type: ignore[override]
-        return {"rowid": self.rowids[i], "user_id": self.batch[i]["evtData"]["user_id"]}
+        return {"rowid": self.rowids[i], "user_id": None}
 
 
 class _Engine:
@@ -446,7 +445,7 @@ class _Engine:
         batch = RecordBatch(
             others, json_records=claim.plain_records, json_count=len(claim.plain_ids)
         )
-        sent = _SentRows(rowids, batch)
+        sent = _SentRows(rowids)
 
         async def on_retry(indices: Sequence[int], answer: Answer) -> None:
             await self.db(
@@ -476,8 +475,19 @@ class _Engine:
                 self.summary.possibly_duplicated += len(rowids)
             self.report()
             return
+        # delivered ones without an outcome object each (a batch with one reject is common)
+        delivered = [rowids[i] for i in result.accepted if i not in result.maybe_dup]
+        result.accepted = [i for i in result.accepted if i in result.maybe_dup]
         outcomes += self._outcomes(sent, result)
-        await self.db(self.store.record, outcomes, run_id=self.summary.run_id, mode="upload")
+        await self.db(
+            self.store.record,
+            outcomes,
+            run_id=self.summary.run_id,
+            mode="upload",
+            delivered_ids=delivered,
+        )
+        self.summary.delivered += len(delivered)
+        self.done += len(delivered)
         self._count(outcomes)
 
     async def upload_with_retries(

@@ -56,7 +56,7 @@ class Outcome:
     """What happened to one event in one attempt."""
 
     rowid: int
-    user_id: str
+    user_id: str | None  # None: read from the event's row when the attempt is written
     outcome: str  # delivered | rejected | failed | retry | stopped | released
     http_status: int | None = None
     code: int | None = None
@@ -393,18 +393,25 @@ class SyncStore:
         )
 
     def record(
-        self, outcomes: Sequence[Outcome], *, run_id: int, mode: str, kind: str = "event"
+        self,
+        outcomes: Sequence[Outcome],
+        *,
+        run_id: int,
+        mode: str,
+        kind: str = "event",
+        delivered_ids: Sequence[int] = (),
     ) -> None:
-        """Write attempt results (and the events' new states) in one transaction.
+        """Write attempt results (and the events' new states) in one transaction;
+        `delivered_ids`: more events delivered (no outcome objects needed for them).
 
         Results only land on the version of the attribution that was sent (the fingerprint
         kept in `inflight`); if an import changed the user meanwhile, its event stays due.
         """
-        if not outcomes:
+        if not outcomes and not delivered_ids:
             return
         now = time.time()
         ts = int(now)
-        delivered: dict[bool, list[int]] = {False: [], True: []}
+        delivered: dict[bool, list[int]] = {False: list(delivered_ids), True: []}
         others: list[Outcome] = []
         for o in outcomes:
             if o.outcome == "delivered" and kind == "event":
@@ -416,10 +423,12 @@ class SyncStore:
             if others:
                 conn.executemany(
                     "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, code, message, outcome) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (coalesce(?, (SELECT user_id FROM installs WHERE rowid = ?)), "
+                    "?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             o.user_id,
+                            o.rowid,
                             run_id,
                             now,
                             mode,
