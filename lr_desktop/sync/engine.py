@@ -228,6 +228,7 @@ class _Engine:
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-db")
         self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-read")
         self.reader = SyncReader(store.path)
+        self.slots = asyncio.Semaphore(cfg.concurrency)  # upload requests at once
         names = (cfg.organic_event, cfg.inorganic_event)
         # SQLite builds the records unless an event name needs Python's pre-check wording
         self.sql_event_names = None if any(map(event_name_problem, names)) else names
@@ -322,9 +323,11 @@ class _Engine:
         chunk: int,
         handle: Callable[[Any], Awaitable[None]],
         prepare: Callable[[list[int]], Awaitable[Any]] | None = None,
+        workers: int | None = None,
     ) -> None:
         """Producer/worker loop over due rowids: the producer reads the next chunk (and
         `prepare`s it) on the reading thread while the workers send and record."""
+        workers = workers or self.cfg.concurrency
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.cfg.concurrency)
 
         async def produce() -> None:
@@ -340,7 +343,7 @@ class _Engine:
                     except StoreError:
                         break  # self.store_error is raised once the workers are done
             finally:
-                for _ in range(self.cfg.concurrency):
+                for _ in range(workers):
                     await queue.put(None)
 
         async def work() -> None:
@@ -353,7 +356,7 @@ class _Engine:
                         # the producer and the other workers finish what is in flight.
                         continue
 
-        await asyncio.gather(produce(), *(work() for _ in range(self.cfg.concurrency)))
+        await asyncio.gather(produce(), *(work() for _ in range(workers)))
         if self.store_error is not None:
             raise self.store_error
 
@@ -364,8 +367,14 @@ class _Engine:
         if self.cfg.mode == "attribution":
             await self._pump(self.where, ATTRIBUTION_CHUNK, self.send_attribution_chunk)
         else:
+            # Twice the workers, `concurrency` request slots: while one worker records its
+            # answer another claims and sends, so writing results never idles a slot.
             await self._pump(
-                self.where, self.cfg.batch_size, self.send_upload_chunk, self.prepare_upload
+                self.where,
+                self.cfg.batch_size,
+                self.send_upload_chunk,
+                self.prepare_upload,
+                workers=2 * self.cfg.concurrency,
             )
         self.summary.left_queued = max(0, self.total - self.done)
         self.report(force=True)
@@ -426,9 +435,15 @@ class _Engine:
         return await self.read(self.reader.prepare_upload, ids, self.where, self.sql_event_names)
 
     async def send_upload_chunk(self, prepared: UploadClaim) -> None:
+        async with self.slots:  # claimed only when it can be sent at once
+            sent = await self._claim_and_send(prepared)
+        if sent is not None:  # the slot is free again: the next request goes while this records
+            await self._record_upload(*sent)
+
+    async def _claim_and_send(self, prepared: UploadClaim) -> tuple[Any, ...] | None:
         claim = await self.db(self.store.claim_prepared, prepared, self.where, self.summary.run_id)
         if not claim:
-            return
+            return None
         outcomes: list[Outcome] = []
         rowids = list(claim.plain_ids)
         others: list[dict[str, Any]] = []
@@ -459,6 +474,17 @@ class _Engine:
             )
 
         result = await self.upload_with_retries(batch, on_retry) if batch else _Batch()
+        return claim, rowids, batch, sent, outcomes, result
+
+    async def _record_upload(
+        self,
+        claim: UploadClaim,
+        rowids: list[int],
+        batch: RecordBatch,
+        sent: _SentRows,
+        outcomes: list[Outcome],
+        result: _Batch,
+    ) -> None:
         whole = len(batch)
         if not outcomes and len(result.accepted) == whole and len(result.maybe_dup) in (0, whole):
             await self.db(
