@@ -52,6 +52,7 @@ from lr_desktop.sync.types import (
     SyncAlreadyRunning,
     SyncSummary,
 )
+from lr_desktop.sync.writer import CombiningWriter
 
 T = TypeVar("T")
 ProgressCallback = Callable[[Progress], None]
@@ -225,7 +226,7 @@ class _Engine:
         self.done = 0
         self.phase_started = time.monotonic()
         self.last_report = 0.0
-        self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-db")
+        self.writer = CombiningWriter(store)
         self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-read")
         self.reader = SyncReader(store.path)
         self.slots = asyncio.Semaphore(cfg.concurrency)  # upload requests at once
@@ -241,18 +242,16 @@ class _Engine:
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run store work on the database thread. A sqlite3 error (disk full, read-only,
         I/O error) halts the run and is raised as a StoreError in plain words."""
-        return await self._on(self._db_pool, fn, *args, **kwargs)
+        return await self._on(asyncio.wrap_future(self.writer.submit(lambda: fn(*args, **kwargs))))
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run reader work (SyncReader) on the reading thread, in parallel with `db`."""
-        return await self._on(self._read_pool, fn, *args, **kwargs)
-
-    async def _on(
-        self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any
-    ) -> T:
         loop = asyncio.get_running_loop()
+        return await self._on(loop.run_in_executor(self._read_pool, lambda: fn(*args, **kwargs)))
+
+    async def _on(self, work: Awaitable[T]) -> T:
         try:
-            return await loop.run_in_executor(pool, lambda: fn(*args, **kwargs))
+            return await work
         except sqlite3.Error as exc:
             err = explain(exc, self.store.path)
             if self.store_error is None:
@@ -313,7 +312,7 @@ class _Engine:
                 ):
                     await self.profiles_phase()
         finally:
-            self._db_pool.shutdown(wait=True)
+            self.writer.shutdown()
             self._read_pool.shutdown(wait=True)
             self.reader.close()
 

@@ -7,17 +7,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS
 from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
 from lr_desktop.store import connect, transaction
 from lr_desktop.sync.types import Operation, SyncSummary
 
+T = TypeVar("T")
 HAS_ID = "clevertap_id IS NOT NULL AND clevertap_id != ''"
 
 
@@ -197,15 +199,28 @@ class SyncStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.conn = connect(self.path, check_same_thread=False)
+        self._joined = False  # inside `together`: the methods' writes are its transaction
 
     def close(self) -> None:
         self.conn.close()
+
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return nullcontext(self.conn) if self._joined else transaction(self.conn)
+
+    def together(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
+        """Run several of this store's calls as one committed transaction (all or nothing)."""
+        with transaction(self.conn):
+            self._joined = True
+            try:
+                return [job() for job in jobs]
+            finally:
+                self._joined = False
 
     # -- run bookkeeping ------------------------------------------------------------
     def recover(self) -> int:
         """After a crash: events left in flight go back to queued, flagged as possibly
         duplicated (their request may have reached CleverTap); dead runs are marked."""
-        with transaction(self.conn):
+        with self._tx():
             n = self.conn.execute(
                 "UPDATE installs SET possibly_duplicated = 1 "
                 "WHERE rowid IN (SELECT install_rowid FROM inflight)"
@@ -224,7 +239,7 @@ class SyncStore:
         return n
 
     def start_run(self, kind: str, mode: str) -> int:
-        with transaction(self.conn):
+        with self._tx():
             cur = self.conn.execute(
                 "INSERT INTO runs (kind, mode, started_at, state) VALUES (?, ?, ?, 'running')",
                 (kind, mode, time.time()),
@@ -233,7 +248,7 @@ class SyncStore:
 
     def finish_run(self, summary: SyncSummary, state: str) -> None:
         detail = {k: v for k, v in summary.to_dict().items() if k not in ("run_id",)}
-        with transaction(self.conn):
+        with self._tx():
             self.conn.execute(
                 "UPDATE runs SET ended_at = ?, state = ?, total = ?, delivered = ?, rejected = ?, "
                 "failed = ?, waiting = ?, possibly_duplicated = ?, profiles = ?, error = ?, detail = ? "
@@ -285,7 +300,7 @@ class SyncStore:
         GIL hand-off per row with the event loop thread.
         """
         marks = ", ".join("?" * len(rowids))
-        with transaction(self.conn):
+        with self._tx():
             (found,) = self.conn.execute(
                 f"SELECT group_concat(rowid) FROM installs NOT INDEXED WHERE rowid IN ({marks}) "
                 f"AND {due.sql} AND rowid NOT IN (SELECT install_rowid FROM inflight)",
@@ -314,7 +329,7 @@ class SyncStore:
         those still due, not in flight, and unchanged since their records were built."""
         if not prepared:
             return _NO_CLAIM
-        with transaction(self.conn):
+        with self._tx():
             n = self.conn.execute(
                 "INSERT INTO inflight (install_rowid, run_id, fingerprint, since) "
                 "SELECT i.rowid, :run, i.fingerprint, :now FROM json_each(:pairs) AS p "
@@ -345,7 +360,7 @@ class SyncStore:
         clear_errors: bool = True,
     ) -> None:
         """Record a whole request's events as delivered (one transaction)."""
-        with transaction(self.conn):
+        with self._tx():
             self._delivered(rowids, run_id, mode, maybe_duplicated, clear_errors)
 
     def _delivered(
@@ -419,7 +434,7 @@ class SyncStore:
             else:
                 others.append(o)
         conn = self.conn
-        with transaction(conn):
+        with self._tx():
             if others:
                 conn.executemany(
                     "INSERT INTO attempts (user_id, run_id, at, mode, kind, http_status, code, message, outcome) "
@@ -472,7 +487,7 @@ class SyncStore:
     def mark_profiles(self, done: Sequence[tuple[str, int]]) -> None:
         """Remember which fingerprint's profile properties CleverTap now holds."""
         if done:
-            with transaction(self.conn):
+            with self._tx():
                 self.conn.executemany(
                     "UPDATE installs SET profile_fingerprint = ? WHERE rowid = ?", done
                 )
