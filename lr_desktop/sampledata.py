@@ -53,7 +53,8 @@ def generate(
         # more installs recently: a gentle ramp plus a weekly rhythm
         age = int(span * (rand() ** 1.3))
         installed = now - age
-        if (installed // 86400) % 7 in (5, 6) and rand() < 0.25:
+        # one draw whatever the day: the same seed gives the same users on any date
+        if rand() < 0.25 and (installed // 86400) % 7 in (5, 6):
             installed -= 86400
         if i % BAD_ID_EVERY == 17:
             ct_id = "__" + "".join(choices(_HEX, k=10)) + " " + "".join(choices(_HEX, k=10))

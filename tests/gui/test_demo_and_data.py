@@ -31,6 +31,18 @@ def test_sample_data_is_realistic_and_seeded() -> None:
     assert all(1_767_225_600 - 31 * 86400 <= u.installed_at <= 1_767_225_600 for u in users)
 
 
+def test_sample_users_are_the_same_on_any_date() -> None:
+    """Only the times move with `now`: tests that count a network's users hold every day."""
+
+    def who(now: int) -> list[tuple[object, ...]]:
+        return [
+            (u.user_id, u.attribution_type, u.ad_network, u.campaign_name, u.clevertap_id)
+            for u in generate(3000, seed=11, now=now)
+        ]
+
+    assert who(1_767_225_600) == who(1_767_225_600 + 86400) == who(1_767_225_600 + 4 * 86400)
+
+
 def test_demo_window_syncs_with_the_emulator(make_window, qtbot, memory_keyring) -> None:  # type: ignore[no-untyped-def]
     with DemoSession(users=300, latency=0.0) as demo:
         w = make_window(demo.db_path, demo.config)
