@@ -308,7 +308,7 @@ def test_upload_records_built_before_a_change_are_not_claimed(db_path: Path) -> 
     # claimed once only, and a user no longer due is not claimed at all
     assert not store.claim_prepared(prepared, DUE_PENDING, run_id=1)
     assert reader.prepare_upload([1], DUE_PENDING, names).plain_ids == [1]
-    store.deliver([1], run_id=1, mode="upload")
+    store.record([], run_id=1, mode="upload", delivered_ids=[1])
     assert not reader.prepare_upload([1], DUE_PENDING, names)
     reader.close()
     store.close()

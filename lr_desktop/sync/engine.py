@@ -199,6 +199,16 @@ class _SentRows(Sequence[dict[str, Any]]):
         return {"rowid": self.rowids[i], "user_id": None}
 
 
+@dataclass
+class _Answered:
+    """An upload request after its answer (and retries), before its results are written."""
+
+    sent: _SentRows
+    outcomes: list[Outcome]  # those known before sending (pre-check rejects)
+    result: _Batch
+    had_errors: bool  # some events carry an earlier error to clear once delivered
+
+
 class _Engine:
     def __init__(
         self,
@@ -435,11 +445,11 @@ class _Engine:
 
     async def send_upload_chunk(self, prepared: UploadClaim) -> None:
         async with self.slots:  # claimed only when it can be sent at once
-            sent = await self._claim_and_send(prepared)
-        if sent is not None:  # the slot is free again: the next request goes while this records
-            await self._record_upload(*sent)
+            answered = await self._claim_and_send(prepared)
+        if answered is not None:  # the slot is free again: the next request goes meanwhile
+            await self._record_upload(answered)
 
-    async def _claim_and_send(self, prepared: UploadClaim) -> tuple[Any, ...] | None:
+    async def _claim_and_send(self, prepared: UploadClaim) -> _Answered | None:
         claim = await self.db(self.store.claim_prepared, prepared, self.where, self.summary.run_id)
         if not claim:
             return None
@@ -473,43 +483,21 @@ class _Engine:
             )
 
         result = await self.upload_with_retries(batch, on_retry) if batch else _Batch()
-        return claim, rowids, batch, sent, outcomes, result
+        return _Answered(sent, outcomes, result, claim.had_errors)
 
-    async def _record_upload(
-        self,
-        claim: UploadClaim,
-        rowids: list[int],
-        batch: RecordBatch,
-        sent: _SentRows,
-        outcomes: list[Outcome],
-        result: _Batch,
-    ) -> None:
-        whole = len(batch)
-        if not outcomes and len(result.accepted) == whole and len(result.maybe_dup) in (0, whole):
-            await self.db(
-                self.store.deliver,
-                rowids,
-                run_id=self.summary.run_id,
-                mode="upload",
-                maybe_duplicated=bool(result.maybe_dup),
-                clear_errors=claim.had_errors,
-            )
-            self.summary.delivered += len(rowids)
-            self.done += len(rowids)
-            if result.maybe_dup:
-                self.summary.possibly_duplicated += len(rowids)
-            self.report()
-            return
-        # delivered ones without an outcome object each (a batch with one reject is common)
+    async def _record_upload(self, answered: _Answered) -> None:
+        result, rowids = answered.result, answered.sent.rowids
+        # deliveries set-based, without an outcome object each
         delivered = [rowids[i] for i in result.accepted if i not in result.maybe_dup]
         result.accepted = [i for i in result.accepted if i in result.maybe_dup]
-        outcomes += self._outcomes(sent, result)
+        outcomes = answered.outcomes + self._outcomes(answered.sent, result)
         await self.db(
             self.store.record,
             outcomes,
             run_id=self.summary.run_id,
             mode="upload",
             delivered_ids=delivered,
+            clear_errors=answered.had_errors,
         )
         self.summary.delivered += len(delivered)
         self.done += len(delivered)

@@ -350,19 +350,6 @@ class SyncStore:
         # changed by an import since its record was built: it stays due
         return prepared.only({int(x) for x in found.split(",")})
 
-    def deliver(
-        self,
-        rowids: Sequence[int],
-        *,
-        run_id: int,
-        mode: str,
-        maybe_duplicated: bool = False,
-        clear_errors: bool = True,
-    ) -> None:
-        """Record a whole request's events as delivered (one transaction)."""
-        with self._tx():
-            self._delivered(rowids, run_id, mode, maybe_duplicated, clear_errors)
-
     def _delivered(
         self,
         rowids: Sequence[int],
@@ -370,11 +357,10 @@ class SyncStore:
         mode: str,
         maybe_duplicated: bool,
         clear_errors: bool,
-        now: float | None = None,
+        now: float,
     ) -> None:
         if not rowids:
             return
-        now = time.time() if now is None else now
         ts = int(now)
         ids = json.dumps(list(rowids))
         conn = self.conn
@@ -415,9 +401,11 @@ class SyncStore:
         mode: str,
         kind: str = "event",
         delivered_ids: Sequence[int] = (),
+        clear_errors: bool = True,
     ) -> None:
         """Write attempt results (and the events' new states) in one transaction;
-        `delivered_ids`: more events delivered (no outcome objects needed for them).
+        `delivered_ids`: more events delivered (no outcome objects needed for them);
+        `clear_errors=False`: none of the delivered carries an earlier error to clear.
 
         Results only land on the version of the attribution that was sent (the fingerprint
         kept in `inflight`); if an import changed the user meanwhile, its event stays due.
@@ -459,7 +447,7 @@ class SyncStore:
             if kind != "event":
                 return
             for maybe_dup, ids in delivered.items():
-                self._delivered(ids, run_id, mode, maybe_dup, True, now)
+                self._delivered(ids, run_id, mode, maybe_dup, clear_errors, now)
             if others:
                 conn.executemany(
                     "UPDATE installs SET status = coalesce(?, status), attempts = attempts + ?, "
