@@ -66,7 +66,7 @@ class RecordBatch(Sequence[dict[str, Any]]):
 
     Built either from record dicts or from JSON text (records SQLite wrote, see
     `payloads_sql`); the dicts are parsed from the text only if someone asks for them
-    (a rejected record, a retry of part of the batch).
+    (a rejected record, a retry of part of the batch, a claim cut short).
     """
 
     def __init__(
@@ -92,10 +92,8 @@ class RecordBatch(Sequence[dict[str, Any]]):
         parsed: list[dict[str, Any]] = json.loads(f"[{self._json}]") if self._json else []
         return parsed + self._extra
 
-    def body(self, indices: Sequence[int] | None = None) -> bytes:
-        """The request body for all records, or for those at `indices`."""
-        if indices is not None and len(indices) != self._count:
-            return upload_body(self.records[i] for i in indices)
+    def body(self) -> bytes:
+        """The request body for all the records."""
         if not self._json:
             return upload_body(self._extra)
         extra = upload_body(self._extra)[6:-2] if self._extra else b""  # without {"d":[ ]}

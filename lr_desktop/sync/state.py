@@ -14,7 +14,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS
+from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, RecordBatch
 from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
 from lr_desktop.store import connect, transaction
 from lr_desktop.sync.types import Operation, SyncSummary
@@ -101,7 +101,7 @@ class UploadClaim:
     def only(self, rowids: set[int]) -> UploadClaim:
         """The part of this claim whose events are in `rowids`."""
         keep = [i for i, rowid in enumerate(self.plain_ids) if rowid in rowids]
-        records = json.loads(f"[{self.plain_records}]") if self.plain_records else []
+        records = RecordBatch(json_records=self.plain_records, json_count=len(self.plain_ids))
         return UploadClaim(
             [self.plain_ids[i] for i in keep],
             ",".join(json.dumps(records[i], ensure_ascii=False) for i in keep),
@@ -112,29 +112,6 @@ class UploadClaim:
 
 
 _NO_CLAIM = UploadClaim([], "", [], False)
-
-
-def _due_rowids(conn: sqlite3.Connection, due: Due, after: int, limit: int) -> list[int]:
-    """The next due rowids after `after`, in rowid order.
-
-    One query per status: the status index then yields rowids already in order, so
-    each batch costs O(limit) whether 1 or 1,000,000 events are due (a single
-    `status IN (...)` query makes SQLite sort every remaining due row per batch).
-    """
-    ids: list[int] = []
-    for status in due.statuses:
-        # group_concat: one row back instead of `limit` (each row fetched from SQLite
-        # is a GIL hand-off with the event loop thread)
-        (found,) = conn.execute(
-            "SELECT group_concat(rowid) FROM (SELECT rowid FROM installs WHERE status = ? "
-            f"AND rowid > ? AND {HAS_ID} ORDER BY rowid LIMIT ?)",
-            (status, after, limit),
-        ).fetchone()
-        if found:
-            ids += map(int, found.split(","))
-    if len(due.statuses) > 1:
-        ids.sort()
-    return ids[:limit]
 
 
 class SyncReader:
@@ -148,7 +125,26 @@ class SyncReader:
         self.conn.close()
 
     def due_rowids(self, due: Due, after: int, limit: int) -> list[int]:
-        return _due_rowids(self.conn, due, after, limit)
+        """The next due rowids after `after`, in rowid order.
+
+        One query per status: the status index then yields rowids already in order, so
+        each batch costs O(limit) whether 1 or 1,000,000 events are due (a single
+        `status IN (...)` query makes SQLite sort every remaining due row per batch).
+        """
+        ids: list[int] = []
+        for status in due.statuses:
+            # group_concat: one row back instead of `limit` (each row fetched from SQLite
+            # is a GIL hand-off with the event loop thread)
+            (found,) = self.conn.execute(
+                "SELECT group_concat(rowid) FROM (SELECT rowid FROM installs WHERE status = ? "
+                f"AND rowid > ? AND {HAS_ID} ORDER BY rowid LIMIT ?)",
+                (status, after, limit),
+            ).fetchone()
+            if found:
+                ids += map(int, found.split(","))
+        if len(due.statuses) > 1:
+            ids.sort()
+        return ids[:limit]
 
     def prepare_upload(
         self, rowids: Sequence[int], due: Due, event_names: tuple[str, str] | None
@@ -278,9 +274,6 @@ class SyncStore:
         return self.conn.execute(
             "SELECT count(*) FROM installs WHERE status = 'waiting_id'"
         ).fetchone()[0]
-
-    def due_rowids(self, due: Due, after: int, limit: int) -> list[int]:
-        return _due_rowids(self.conn, due, after, limit)
 
     def rows(self, where: str, after: int, limit: int) -> list[dict[str, Any]]:
         cur = self.conn.execute(  # NOT INDEXED: walk by rowid, never sort
