@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lr_desktop.clevertap.config import CleverTapConfig
-from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, event_record
+from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, RecordBatch, event_record
 from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
 from lr_desktop.clevertap.rules import event_record_problem
 
@@ -125,3 +125,41 @@ _values = st.one_of(
 @example(_row())
 def test_any_row_sql_accepts_means_what_python_builds(row: dict[str, Any]) -> None:
     _sql_record(_conn(), row)  # asserts inside whenever the row is taken as plain
+
+
+def _sql_batch(rows: list[dict[str, Any]]) -> RecordBatch:
+    conn = _conn()
+    conn.executemany(
+        f"INSERT INTO installs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+        [[row[c] for c in COLUMNS] for row in rows],
+    )
+    count, text, event_ids = conn.execute(
+        f"SELECT count(*), group_concat({EVENT_RECORD}, ','), json_group_array(event_id) "
+        f"FROM installs WHERE {PLAIN_ROW}",
+        {"organic_event": CFG.organic_event, "inorganic_event": CFG.inorganic_event},
+    ).fetchone()
+    return RecordBatch(json_records=text or "", json_count=count, json_event_ids=event_ids)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "event_id": st.text(max_size=10),
+                "campaign_name": st.text(max_size=10),
+                "user_id": st.text(max_size=6),
+            }
+        ),
+        max_size=6,
+    )
+)
+def test_event_positions_from_sql_event_ids_match_the_parsed_records(
+    changes: list[dict[str, Any]],
+) -> None:
+    batch = _sql_batch([_row(**c) for c in changes])
+    parsed = json.loads(f"[{batch._json}]") if len(batch) else []
+    expected = {r["evtData"]["lr_event_id"]: i for i, r in enumerate(parsed)}
+    assert "records" not in batch.__dict__  # not parsed to find them
+    assert batch.event_positions() == expected
+    assert "records" not in batch.__dict__

@@ -285,7 +285,7 @@ def test_result_never_lands_on_a_newer_attribution(db_path: Path) -> None:
 def test_upload_records_built_before_a_change_are_not_claimed(db_path: Path) -> None:
     """The reader builds records ahead of the writer; a user an import changes between the
     two is left out of the request (it stays due) and the others go as built."""
-    from lr_desktop.clevertap.payloads import RecordBatch, event_record
+    from lr_desktop.clevertap.payloads import event_record
     from lr_desktop.store import transaction
     from lr_desktop.store.queue import upsert_attributions
     from lr_desktop.sync.state import DUE_PENDING, SyncReader, SyncStore
@@ -302,7 +302,10 @@ def test_upload_records_built_before_a_change_are_not_claimed(db_path: Path) -> 
     claim = store.claim_prepared(prepared, DUE_PENDING, run_id=1)
     assert claim.plain_ids == [1, 2, 4]
     rows = {r["rowid"]: r for r in store.rows("1", 0, 10)}
-    sent = RecordBatch(json_records=claim.plain_records, json_count=len(claim.plain_ids))
+    sent = claim.batch()
+    # rejects map back by event id without parsing the request's records
+    assert sent.event_positions() == {rows[i]["event_id"]: k for k, i in enumerate((1, 2, 4))}
+    assert "records" not in sent.__dict__
     assert list(sent) == [event_record(rows[i], cfg) for i in (1, 2, 4)]
     assert conn.execute("SELECT install_rowid FROM inflight").fetchall() == [(1,), (2,), (4,)]
     # claimed once only, and a user no longer due is not claimed at all

@@ -19,7 +19,12 @@ import httpx
 
 from lr_desktop import __version__
 from lr_desktop.clevertap.config import CleverTapConfig
-from lr_desktop.clevertap.payloads import redact_url, upload_body
+from lr_desktop.clevertap.payloads import (
+    RecordBatch,
+    positions_by_event_id,
+    redact_url,
+    upload_body,
+)
 from lr_desktop.clevertap.rules import RETRYABLE_RECORD_CODES
 
 
@@ -138,11 +143,11 @@ def parse_upload_answer(status: int, body: bytes, sent: Sequence[dict[str, Any]]
             if not isinstance(item, dict):
                 continue
             if by_event is None:
-                by_event = {
-                    r["evtData"]["lr_event_id"]: i
-                    for i, r in enumerate(sent)
-                    if isinstance(r.get("evtData"), dict) and "lr_event_id" in r["evtData"]
-                }
+                by_event = (
+                    sent.event_positions()
+                    if isinstance(sent, RecordBatch)
+                    else positions_by_event_id(sent)
+                )
             idx = _record_index(item, sent, by_event)
             code = item.get("code")
             code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None

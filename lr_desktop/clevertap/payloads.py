@@ -61,6 +61,15 @@ def upload_body(records: Iterable[dict[str, Any]]) -> bytes:
     return json.dumps({"d": list(records)}, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def positions_by_event_id(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """lr_event_id -> index, for records as dicts."""
+    return {
+        r["evtData"]["lr_event_id"]: i
+        for i, r in enumerate(records)
+        if isinstance(r.get("evtData"), dict) and "lr_event_id" in r["evtData"]
+    }
+
+
 class RecordBatch(Sequence[dict[str, Any]]):
     """The records of one upload request, with their request body built once.
 
@@ -75,9 +84,12 @@ class RecordBatch(Sequence[dict[str, Any]]):
         *,
         json_records: str = "",
         json_count: int = 0,
+        json_event_ids: str = "",
     ) -> None:
-        """`json_records`: `json_count` comma-separated JSON records, sent before `records`."""
+        """`json_records`: `json_count` comma-separated JSON records, sent before `records`;
+        `json_event_ids`: a JSON array of their lr_event_ids, in the same order."""
         self._json = json_records if json_count else ""
+        self._json_event_ids = json_event_ids
         self._extra = list(records)
         self._count = json_count + len(self._extra)
 
@@ -91,6 +103,19 @@ class RecordBatch(Sequence[dict[str, Any]]):
     def records(self) -> list[dict[str, Any]]:
         parsed: list[dict[str, Any]] = json.loads(f"[{self._json}]") if self._json else []
         return parsed + self._extra
+
+    def event_positions(self) -> dict[str, int]:
+        """lr_event_id -> index of its record, to map CleverTap's rejects back.
+
+        From `json_event_ids` when given: a request with one rejected record would
+        otherwise turn all its records into dicts.
+        """
+        ids: list[str] = json.loads(self._json_event_ids or "[]") if self._json else []
+        if len(ids) != self._count - len(self._extra):
+            return positions_by_event_id(self.records)
+        positions = {event_id: i for i, event_id in enumerate(ids)}
+        positions.update({k: i + len(ids) for k, i in positions_by_event_id(self._extra).items()})
+        return positions
 
     def body(self) -> bytes:
         """The request body for all the records."""

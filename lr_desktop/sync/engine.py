@@ -466,9 +466,7 @@ class _Engine:
             else:
                 others.append(rec)
                 rowids.append(row["rowid"])
-        batch = RecordBatch(
-            others, json_records=claim.plain_records, json_count=len(claim.plain_ids)
-        )
+        batch = claim.batch(others)
         sent = _SentRows(rowids)
 
         async def on_retry(indices: Sequence[int], answer: Answer) -> None:

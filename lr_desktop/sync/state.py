@@ -85,8 +85,9 @@ class UploadClaim:
     """Events claimed for one upload request.
 
     `plain_ids` are the events whose records SQLite built (`plain_records`: that many
-    comma-separated JSON records, in the same order); `other_rows` are claimed rows to
-    build and pre-check in Python. `had_errors`: some carry an earlier error to clear.
+    comma-separated JSON records, in the same order; `plain_event_ids`: a JSON array of
+    their event ids); `other_rows` are claimed rows to build and pre-check in Python.
+    `had_errors`: some carry an earlier error to clear.
     """
 
     plain_ids: list[int]
@@ -94,6 +95,16 @@ class UploadClaim:
     other_rows: list[dict[str, Any]]
     had_errors: bool
     pairs: str = "[]"  # JSON [[rowid, fingerprint], ...] of every event in it
+    plain_event_ids: str = "[]"
+
+    def batch(self, other_records: Sequence[dict[str, Any]] = ()) -> RecordBatch:
+        """The request's records: the SQL-built ones, then `other_records`."""
+        return RecordBatch(
+            other_records,
+            json_records=self.plain_records,
+            json_count=len(self.plain_ids),
+            json_event_ids=self.plain_event_ids,
+        )
 
     def __len__(self) -> int:
         return len(self.plain_ids) + len(self.other_rows)
@@ -101,13 +112,15 @@ class UploadClaim:
     def only(self, rowids: set[int]) -> UploadClaim:
         """The part of this claim whose events are in `rowids`."""
         keep = [i for i, rowid in enumerate(self.plain_ids) if rowid in rowids]
-        records = RecordBatch(json_records=self.plain_records, json_count=len(self.plain_ids))
+        records = self.batch()
+        event_ids = json.loads(self.plain_event_ids)
         return UploadClaim(
             [self.plain_ids[i] for i in keep],
             ",".join(json.dumps(records[i], ensure_ascii=False) for i in keep),
             [r for r in self.other_rows if r["rowid"] in rowids],
             self.had_errors,
             json.dumps([p for p in json.loads(self.pairs) if p[0] in rowids]),
+            json.dumps([event_ids[i] for i in keep]),
         )
 
 
@@ -155,9 +168,10 @@ class SyncReader:
         are given; other rows come back as rows for Python."""
         organic, inorganic = event_names or ("", "")
         plain = PLAIN_ROW if event_names else "0"
-        plain_ids, records, others, errors, pairs = self.conn.execute(
+        plain_ids, records, event_ids, others, errors, pairs = self.conn.execute(
             f"SELECT group_concat(rowid) FILTER (WHERE plain), "
             f"group_concat({EVENT_RECORD}, ',') FILTER (WHERE plain), "
+            "json_group_array(event_id) FILTER (WHERE plain), "
             f"json_group_array(json_array({_SELECT})) FILTER (WHERE NOT plain), "
             "count(*) FILTER (WHERE last_code IS NOT NULL OR last_error IS NOT NULL), "
             "json_group_array(json_array(rowid, fingerprint)) "
@@ -176,6 +190,7 @@ class SyncReader:
             [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(others)],
             bool(errors),
             pairs,
+            event_ids,
         )
 
 
