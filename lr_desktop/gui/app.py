@@ -40,11 +40,21 @@ def make_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
 def run(db_path: Path, *, demo: bool = False) -> int:
     """Open the window on `db_path` (or on a fresh demo) and run until it closes."""
     from lr_desktop.gui.logsetup import install_excepthook, setup_logging
+    from lr_desktop.gui.stop_signals import StopOnSignals
 
     log_path = setup_logging()
     app = make_app()
     install_excepthook(log_path)
     session = None
+    window = None
+
+    def stop() -> None:
+        if window is not None:
+            window.close_without_asking()
+        else:
+            app.quit()
+
+    stopper = StopOnSignals(stop)
     try:
         if demo:
             from lr_desktop.demo import DemoSession
@@ -66,5 +76,6 @@ def run(db_path: Path, *, demo: bool = False) -> int:
         window.show()
         return int(app.exec())
     finally:
+        stopper.remove()
         if session is not None:
             session.stop()

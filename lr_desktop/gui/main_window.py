@@ -705,6 +705,19 @@ class MainWindow(QMainWindow):
             self.import_files(paths)
 
     # -- closing ---------------------------------------------------------------------------
+    def close_without_asking(self) -> None:
+        """Close as a user would, without the question about a running sync, and close
+        any dialog first (its own event loop would keep the app running): SIGTERM/SIGINT."""
+        from PySide6.QtWidgets import QApplication
+
+        self.closing = True
+        for _ in range(10):  # nested dialogs, innermost first; bounded if one refuses
+            modal = QApplication.activeModalWidget()
+            if modal is None or modal is self:
+                break
+            modal.close()
+        self.close()
+
     def confirm_close_during_sync(self) -> bool:
         from PySide6.QtWidgets import QMessageBox
 

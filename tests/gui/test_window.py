@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator, Faults
@@ -178,6 +179,31 @@ def test_close_during_sync_cancels_and_waits(
     conn.close()
     s = QSettings(ORGANIZATION, "lr-desktop")
     assert s.value("window/geometry") is not None
+
+
+def test_close_without_asking_closes_a_dialog_and_cancels_the_sync(
+    make_window, qtbot, sample_db: Path, emulator: CleverTapEmulator, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """What SIGTERM/SIGINT do (stop_signals): no question, an open dialog closed first."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    _slow(emulator)
+    w = make_window(sample_db, emulator_config(emulator, batch_size=5, concurrency=2))
+    monkeypatch.setattr(w, "confirm_close_during_sync", lambda: pytest.fail("asked"))
+    with qtbot.waitSignal(w.sync_panel.progressed, timeout=10_000):
+        w.sync_panel.start()
+    box = QMessageBox(QMessageBox.Icon.Information, "Busy", "A dialog is open", parent=w)
+    left_open: list[bool] = []
+    QTimer.singleShot(0, w.close_without_asking)  # runs inside the dialog's own loop
+    QTimer.singleShot(20_000, lambda: box.isVisible() and (left_open.append(True), box.reject()))
+    with qtbot.waitSignal(w.closed, timeout=30_000):
+        box.exec()
+    assert not left_open and not w.isVisible()
+    assert not w.sync_panel._task or not w.sync_panel._task.thread.isRunning()
+    conn = connect(sample_db)
+    assert conn.execute("SELECT state FROM runs").fetchone()[0] == "cancelled"
+    conn.close()
 
 
 def test_retry_selected_requeues(

@@ -1,0 +1,60 @@
+"""SIGTERM/SIGINT close the window cleanly: the demo's temporary folder goes with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lr_desktop.gui.stop_signals import StopOnSignals
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def test_a_signal_reaches_the_gui_thread(qtbot) -> None:
+    stopped: list[bool] = []
+    stopper = StopOnSignals(lambda: stopped.append(True))
+    try:
+        os.kill(os.getpid(), signal.SIGINT)  # would raise KeyboardInterrupt without it
+        qtbot.waitUntil(lambda: stopped == [True], timeout=5000)
+    finally:
+        stopper.remove()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _demo_folders(tmp: Path) -> list[Path]:
+    return sorted(tmp.glob("lr-desktop-demo-*"))
+
+
+def test_sigterm_closes_the_demo_and_removes_its_folder(tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lr_desktop", "gui", "--demo"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # the demo's database exists once the handler is installed (it comes first)
+        deadline = time.monotonic() + 60
+        while not any((d / "demo.sqlite").exists() for d in _demo_folders(tmp)):
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "the demo never started"
+            time.sleep(0.05)  # polling another process's files: there is no signal to await
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+    assert proc.returncode == 0, err
+    assert _demo_folders(tmp) == []
