@@ -177,3 +177,11 @@ def test_report_writes_markdown(tmp_path: Path) -> None:
     assert "## Machine" in text and machine_info()["Python"] in text
     assert "| Example | 1,000 |" in text and "not built yet" in text
     assert "5,000/s" in text  # 1000 items at the 0.2 s median
+
+
+def test_upload_steps_times_every_step(workdir: Path) -> None:
+    from bench.upload_steps import STEPS, measure
+
+    figures = measure(data.queue_db(N, workdir), workdir, requests=2, batch=100)
+    assert set(figures) == {*STEPS, "cpu"}
+    assert all(ms > 0 and math.isfinite(ms) for ms in figures.values())
