@@ -195,10 +195,13 @@ def test_close_without_asking_closes_a_dialog_and_cancels_the_sync(
         w.sync_panel.start()
     box = QMessageBox(QMessageBox.Icon.Information, "Busy", "A dialog is open", parent=w)
     left_open: list[bool] = []
+    guard = QTimer(box, singleShot=True)  # ends the dialog if nothing else does
+    guard.timeout.connect(lambda: (left_open.append(True), box.reject()))
+    guard.start(20_000)
     QTimer.singleShot(0, w.close_without_asking)  # runs inside the dialog's own loop
-    QTimer.singleShot(20_000, lambda: box.isVisible() and (left_open.append(True), box.reject()))
     with qtbot.waitSignal(w.closed, timeout=30_000):
         box.exec()
+    guard.stop()
     assert not left_open and not w.isVisible()
     assert not w.sync_panel._task or not w.sync_panel._task.thread.isRunning()
     conn = connect(sample_db)
