@@ -24,6 +24,7 @@ _IDLE = {
     ("queue.py", "get"),
     ("thread.py", "_worker"),
     ("base_events.py", "_run_once"),
+    ("writer.py", "_loop"),  # the sync's writer waiting in SimpleQueue.get (C: no frame)
 }
 
 

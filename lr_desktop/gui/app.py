@@ -76,6 +76,8 @@ def run(db_path: Path, *, demo: bool = False) -> int:
         window.show()
         return int(app.exec())
     finally:
-        stopper.remove()
-        if session is not None:
-            session.stop()
+        try:
+            if session is not None:
+                session.stop()
+        finally:
+            stopper.remove()

@@ -708,15 +708,18 @@ class MainWindow(QMainWindow):
     def close_without_asking(self) -> None:
         """Close as a user would, without the question about a running sync, and close
         any dialog first (its own event loop would keep the app running): SIGTERM/SIGINT."""
-        from PySide6.QtWidgets import QApplication
+        from PySide6.QtWidgets import QApplication, QDialog
 
         self.closing = True
         for _ in range(10):  # nested dialogs, innermost first; bounded if one refuses
             modal = QApplication.activeModalWidget()
             if modal is None or modal is self:
                 break
-            modal.close()
-        self.close()
+            if isinstance(modal, QDialog):
+                modal.reject()  # also a message box without an Escape button
+            else:
+                modal.close()
+        self.close()  # ignored when the dialog was this window's own close question
 
     def confirm_close_during_sync(self) -> bool:
         from PySide6.QtWidgets import QMessageBox
@@ -730,7 +733,10 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.closing and self.sync_panel.running and not self.confirm_close_during_sync():
+        said_no = (
+            not self.closing and self.sync_panel.running and not self.confirm_close_during_sync()
+        )
+        if said_no and not self.closing:  # closing by now: a signal came during the question
             event.ignore()
             return
         self.closing = True

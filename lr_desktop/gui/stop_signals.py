@@ -43,13 +43,19 @@ class StopOnSignals(QObject):
         except BlockingIOError:
             return
         if any(b in SIGNALS for b in got):
+            # A second signal ends the process at once, as usual, if closing hangs.
+            for sig in SIGNALS:
+                signal.signal(sig, signal.SIG_DFL)
             self._stop()
 
     def remove(self) -> None:
         """Put back the handlers that were there before (tests; the end of `run`)."""
         self._notifier.setEnabled(False)
-        for sig, old in self._old_handlers.items():
-            signal.signal(sig, old)
-        signal.set_wakeup_fd(self._old_fd)
-        self._reader.close()
-        self._writer.close()
+        try:
+            for sig, old in self._old_handlers.items():
+                # None: a handler not set from Python; the default is the closest match
+                signal.signal(sig, signal.SIG_DFL if old is None else old)
+            signal.set_wakeup_fd(self._old_fd)
+        finally:
+            self._reader.close()
+            self._writer.close()

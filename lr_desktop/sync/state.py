@@ -95,7 +95,7 @@ class UploadClaim:
     other_rows: list[dict[str, Any]]
     had_errors: bool
     pairs: str = "[]"  # JSON [[rowid, fingerprint], ...] of every event in it
-    plain_event_ids: str = "[]"
+    plain_event_ids: str = ""  # "": not known (rejects are then mapped by parsing records)
 
     def batch(self, other_records: Sequence[dict[str, Any]] = ()) -> RecordBatch:
         """The request's records: the SQL-built ones, then `other_records`."""
@@ -113,14 +113,14 @@ class UploadClaim:
         """The part of this claim whose events are in `rowids`."""
         keep = [i for i, rowid in enumerate(self.plain_ids) if rowid in rowids]
         records = self.batch()
-        event_ids = json.loads(self.plain_event_ids)
+        event_ids = json.loads(self.plain_event_ids) if self.plain_event_ids else None
         return UploadClaim(
             [self.plain_ids[i] for i in keep],
             ",".join(json.dumps(records[i], ensure_ascii=False) for i in keep),
             [r for r in self.other_rows if r["rowid"] in rowids],
             self.had_errors,
             json.dumps([p for p in json.loads(self.pairs) if p[0] in rowids]),
-            json.dumps([event_ids[i] for i in keep]),
+            json.dumps([event_ids[i] for i in keep]) if event_ids is not None else "",
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,13 +23,32 @@ def test_a_signal_reaches_the_gui_thread(qtbot) -> None:
     try:
         os.kill(os.getpid(), signal.SIGINT)  # would raise KeyboardInterrupt without it
         qtbot.waitUntil(lambda: stopped == [True], timeout=5000)
+        # a second signal would end the process at once
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL
     finally:
         stopper.remove()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.set_wakeup_fd(-1) == -1  # the wakeup fd is given back too
 
 
 def _demo_folders(tmp: Path) -> list[Path]:
     return sorted(tmp.glob("lr-desktop-demo-*"))
+
+
+def _window_pulled(tmp: Path) -> bool:
+    """The window's automatic Linkrunner pull has begun: its event loop is running."""
+    for folder in _demo_folders(tmp):
+        db = folder / "demo.sqlite"
+        if db.exists():
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            try:
+                if conn.execute("SELECT count(*) FROM runs WHERE kind = 'pull'").fetchone()[0]:
+                    return True
+            except sqlite3.OperationalError:  # not created yet
+                pass
+            finally:
+                conn.close()
+    return False
 
 
 def test_sigterm_closes_the_demo_and_removes_its_folder(tmp_path: Path) -> None:
@@ -44,11 +64,10 @@ def test_sigterm_closes_the_demo_and_removes_its_folder(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        # the demo's database exists once the handler is installed (it comes first)
         deadline = time.monotonic() + 60
-        while not any((d / "demo.sqlite").exists() for d in _demo_folders(tmp)):
+        while not _window_pulled(tmp):
             assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "the demo never started"
+            assert time.monotonic() < deadline, "the demo window never pulled from Linkrunner"
             time.sleep(0.05)  # polling another process's files: there is no signal to await
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)

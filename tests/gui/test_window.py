@@ -209,6 +209,39 @@ def test_close_without_asking_closes_a_dialog_and_cancels_the_sync(
     conn.close()
 
 
+def test_a_signal_during_the_close_question_still_closes(
+    make_window, qtbot, sample_db: Path, emulator: CleverTapEmulator, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The user asked to close during a sync; SIGTERM arrives while the question is open."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    _slow(emulator)
+    w = make_window(sample_db, emulator_config(emulator, batch_size=5, concurrency=2))
+    monkeypatch.delattr(w, "confirm_close_during_sync")  # the real question this time
+    with qtbot.waitSignal(w.sync_panel.progressed, timeout=10_000):
+        w.sync_panel.start()
+    seen: list[str] = []
+
+    def signal_once_asked() -> None:  # stands in for StopOnSignals' slot
+        modal = QApplication.activeModalWidget()
+        if modal is not None and not seen:
+            seen.append(modal.windowTitle())
+            w.close_without_asking()
+
+    poll = QTimer(w, interval=10)
+    poll.timeout.connect(signal_once_asked)
+    poll.start()
+    with qtbot.waitSignal(w.closed, timeout=30_000):
+        QTimer.singleShot(0, w.close)  # opens the real question
+    poll.stop()
+    assert seen == ["A sync is running"] and not w.isVisible()
+    assert not w.sync_panel._task or not w.sync_panel._task.thread.isRunning()
+    conn = connect(sample_db)
+    assert conn.execute("SELECT state FROM runs").fetchone()[0] == "cancelled"
+    conn.close()
+
+
 def test_retry_selected_requeues(
     make_window, qtbot, sample_db: Path, emulator: CleverTapEmulator
 ) -> None:  # type: ignore[no-untyped-def]
