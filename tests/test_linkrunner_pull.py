@@ -168,6 +168,32 @@ def _env(emu: LinkrunnerEmulator) -> dict[str, str]:
     return env
 
 
+def test_cancel_ends_a_pull_stalled_mid_request(db_path: Path) -> None:
+    """Linkrunner stops answering mid-pull; a cancel (the window closing) ends the request
+    at once instead of after its 30 s read timeout, and the pages before it are kept."""
+    with LinkrunnerEmulator(KEY, seed=5, users=3500, rate_limit=None) as emu:
+        hold = emu.hold(page=2)
+        cancel = threading.Event()
+        reports: list = []
+        pull = threading.Thread(
+            target=lambda: reports.append(
+                pull_once(db_path, api_key=KEY, base_url=emu.url, cancel=cancel, retry=FAST)
+            )
+        )
+        pull.start()
+        try:
+            assert hold.reached.wait(60), "the pull never asked for page 2"
+            cancel.set()
+            pull.join(15)  # a bound well under the request's own 30 s timeout
+            assert not pull.is_alive(), "the stalled request outlived the cancel"
+        finally:
+            hold.release()
+            pull.join(60)
+    assert reports and reports[0].cancelled
+    assert len(db_users(db_path)) == 1000  # page 1 was committed
+    assert runs(db_path)[0][1] == "cancelled"
+
+
 def test_sigkill_mid_pull_then_resume(db_path):
     with LinkrunnerEmulator(KEY, seed=5, users=3500, rate_limit=None) as emu:
         hold = emu.hold(page=3)

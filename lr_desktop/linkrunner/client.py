@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
+from lr_desktop.linkrunner.abortable import AbortableTransport
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -229,6 +230,13 @@ class LinkrunnerClient:
         self.retries = 0
         self._rng = random.Random(seed)
         self._idle = threading.Event()
+        self._closed = threading.Event()
+        if transport is None and cancel is not None:
+            # a cancel ends a request in progress too, not only the waits between them
+            transport = abortable = AbortableTransport()
+            threading.Thread(
+                target=self._abort_on_cancel, args=(cancel, abortable), daemon=True
+            ).start()
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=_KeyAuth(key),
@@ -242,7 +250,14 @@ class LinkrunnerClient:
         return f"LinkrunnerClient(base_url={self.base_url!r}, api_key=***)"
 
     def close(self) -> None:
+        self._closed.set()
         self._http.close()
+
+    def _abort_on_cancel(self, cancel: threading.Event, transport: AbortableTransport) -> None:
+        while not self._closed.is_set():  # a cancel is an Event: looked at 4 times a second
+            if cancel.wait(0.25):
+                transport.abort()
+                return
 
     def __enter__(self) -> LinkrunnerClient:
         return self
