@@ -1,12 +1,14 @@
-"""An httpx transport whose requests a cancel ends at once.
+"""Requests of an httpx.Client that a cancel ends at once.
 
 A blocking request to a server that stopped answering waits for its read timeout (30 s
-for Linkrunner), and the window's close waits with it. `AbortableTransport.abort()`,
-called from any thread, shuts down the sockets of its open connections: a read blocked
-on one fails at once (httpx.ReadError), and no new connection is opened afterwards.
+for Linkrunner), and the window's close waits with it. `make_abortable(client)` gives
+the client's connection pools (its own and any proxy's from the environment) a network
+backend whose `abort()`, called from any thread, shuts down every open connection: a
+read or a TLS handshake blocked on one fails at once, and no new connection is opened
+afterwards. A DNS lookup or a TCP connect in progress still runs to its own timeout.
 
-httpx has no public way to choose httpcore's network backend, so the transport sets its
-connection pool's; tests/test_linkrunner_client.py fails if that stops working.
+httpx has no public way to choose httpcore's network backend, so this sets the pools';
+tests/test_linkrunner_pull.py fails if that stops working.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ log = logging.getLogger(__name__)
 
 
 class _TrackedStream(httpcore.NetworkStream):
-    """A connection's stream that its backend can shut down from another thread."""
+    """A connection's stream, with a duplicate of its socket to shut down from another
+    thread (TLS detaches the original socket object before its handshake)."""
 
-    def __init__(self, inner: httpcore.NetworkStream, owner: _AbortableBackend) -> None:
+    def __init__(self, inner: httpcore.NetworkStream, spare: socket.socket, owner: Aborter):
         self._inner = inner
+        self.spare = spare
         self._owner = owner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -48,25 +52,28 @@ class _TrackedStream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        self._inner = self._inner.start_tls(ssl_context, server_hostname, timeout)
-        return self  # still tracked: the TLS socket is the one to shut down now
+        try:
+            self._inner = self._inner.start_tls(ssl_context, server_hostname, timeout)
+        except BaseException:
+            self.close()
+            raise
+        if self._owner.aborted:
+            self.close()
+            raise httpcore.ConnectError("cancelled")
+        return self  # still tracked
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
 
-    def shutdown(self) -> None:
-        sock = self._inner.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed or never connected
-                sock.shutdown(socket.SHUT_RDWR)
 
+class Aborter(httpcore.NetworkBackend):
+    """httpcore's blocking backend, plus `abort()`."""
 
-class _AbortableBackend(httpcore.NetworkBackend):
     def __init__(self) -> None:
         self._inner = httpcore.SyncBackend()
         self._lock = threading.Lock()
         self._open: set[_TrackedStream] = set()
-        self._aborted = False
+        self.aborted = False
 
     def connect_tcp(
         self,
@@ -76,43 +83,46 @@ class _AbortableBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        if self._aborted:
+        if self.aborted:
             raise httpcore.ConnectError("cancelled")
-        stream = _TrackedStream(
-            self._inner.connect_tcp(host, port, timeout, local_address, socket_options), self
-        )
+        inner = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         with self._lock:
-            if not self._aborted:
+            if not self.aborted:
+                stream = _TrackedStream(inner, inner.get_extra_info("socket").dup(), self)
                 self._open.add(stream)
                 return stream
-        stream.close()
+        inner.close()
         raise httpcore.ConnectError("cancelled")
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
     def forget(self, stream: _TrackedStream) -> None:
-        with self._lock:
-            self._open.discard(stream)
+        with self._lock:  # never closed while abort() shuts it down: its fd can't be reused
+            if stream in self._open:
+                self._open.discard(stream)
+                stream.spare.close()
 
     def abort(self) -> None:
+        """End every request now, and refuse new connections."""
         with self._lock:
-            self._aborted = True
-            streams = list(self._open)
-        for stream in streams:
-            stream.shutdown()
+            self.aborted = True
+            for stream in self._open:
+                with contextlib.suppress(OSError):  # already closed by the peer
+                    stream.spare.shutdown(socket.SHUT_RDWR)
 
 
-class AbortableTransport(httpx.HTTPTransport):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._backend = _AbortableBackend()
-        pool = getattr(self, "_pool", None)
-        if isinstance(pool, httpcore.ConnectionPool) and hasattr(pool, "_network_backend"):
-            pool._network_backend = self._backend
-        else:  # a proxy, or httpx/httpcore changed: requests then end at their timeout
-            log.warning("Linkrunner requests cannot be cancelled mid-request with this httpx")
-
-    def abort(self) -> None:
-        """End every request of this transport now, and refuse new ones."""
-        self._backend.abort()
+def make_abortable(client: httpx.Client) -> Aborter | None:
+    """Route `client`'s connections through an Aborter; None if httpx does not allow it
+    (its requests then end at their timeouts)."""
+    aborter = Aborter()
+    transports = [client._transport, *client._mounts.values()]  # noqa: SLF001 - see module doc
+    pools = [getattr(t, "_pool", None) for t in transports if t is not None]
+    if not pools or not all(
+        isinstance(p, httpcore.ConnectionPool) and hasattr(p, "_network_backend") for p in pools
+    ):
+        log.warning("Linkrunner requests cannot be cancelled mid-request with this httpx")
+        return None
+    for pool in pools:
+        pool._network_backend = aborter  # noqa: SLF001
+    return aborter

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
-from lr_desktop.linkrunner.abortable import AbortableTransport
+from lr_desktop.linkrunner.abortable import Aborter, make_abortable
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -231,12 +231,6 @@ class LinkrunnerClient:
         self._rng = random.Random(seed)
         self._idle = threading.Event()
         self._closed = threading.Event()
-        if transport is None and cancel is not None:
-            # a cancel ends a request in progress too, not only the waits between them
-            transport = abortable = AbortableTransport()
-            threading.Thread(
-                target=self._abort_on_cancel, args=(cancel, abortable), daemon=True
-            ).start()
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=_KeyAuth(key),
@@ -245,6 +239,15 @@ class LinkrunnerClient:
             transport=transport,
             follow_redirects=False,  # a redirect could carry the key elsewhere
         )
+        # A cancel ends a request in progress too, not only the waits between requests.
+        aborter = make_abortable(self._http) if transport is None and cancel else None
+        if cancel is not None and aborter is not None:
+            threading.Thread(
+                target=self._abort_on_cancel,
+                args=(cancel, aborter),
+                name="lr-linkrunner-cancel",
+                daemon=True,
+            ).start()
 
     def __repr__(self) -> str:
         return f"LinkrunnerClient(base_url={self.base_url!r}, api_key=***)"
@@ -253,10 +256,10 @@ class LinkrunnerClient:
         self._closed.set()
         self._http.close()
 
-    def _abort_on_cancel(self, cancel: threading.Event, transport: AbortableTransport) -> None:
+    def _abort_on_cancel(self, cancel: threading.Event, aborter: Aborter) -> None:
         while not self._closed.is_set():  # a cancel is an Event: looked at 4 times a second
             if cancel.wait(0.25):
-                transport.abort()
+                aborter.abort()
                 return
 
     def __enter__(self) -> LinkrunnerClient:
@@ -286,6 +289,8 @@ class LinkrunnerClient:
             try:
                 resp = self._http.get(path, params=params)
             except httpx.TransportError as exc:
+                if self.cancel is not None and self.cancel.is_set():
+                    raise Cancelled("Cancelled") from None  # the cancel ended the request
                 problem = f"network error ({type(exc).__name__})"
             else:
                 log.debug("GET %s -> %s", path, resp.status_code)

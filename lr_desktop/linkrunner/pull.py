@@ -216,17 +216,22 @@ def _pull(
         retry=retry,
         cancel=cancel,
     )
-    with transaction(conn):
-        # Only one pull runs at a time (the lock): a "running" pull row is a dead one.
-        conn.execute(
-            "UPDATE runs SET state = 'interrupted', ended_at = coalesce(ended_at, ?) "
-            "WHERE kind = 'pull' AND state = 'running'",
-            (time.time(),),
-        )
-        cur = conn.execute(
-            "INSERT INTO runs (kind, mode, started_at, state) VALUES ('pull', 'api', ?, 'running')",
-            (time.time(),),
-        )
+    try:
+        with transaction(conn):
+            # Only one pull runs at a time (the lock): a "running" pull row is a dead one.
+            conn.execute(
+                "UPDATE runs SET state = 'interrupted', ended_at = coalesce(ended_at, ?) "
+                "WHERE kind = 'pull' AND state = 'running'",
+                (time.time(),),
+            )
+            cur = conn.execute(
+                "INSERT INTO runs (kind, mode, started_at, state) "
+                "VALUES ('pull', 'api', ?, 'running')",
+                (time.time(),),
+            )
+    except BaseException:
+        client.close()  # its cancel watcher with it
+        raise
     report.run_id = int(cur.lastrowid or 0)
     newest = settings.high_water_mark
     try:
