@@ -160,23 +160,33 @@ def test_cancel_mid_sync(make_window, qtbot, sample_db: Path, emulator: CleverTa
     conn.close()
 
 
-def test_close_during_sync_cancels_and_waits(
-    make_window, qtbot, sample_db: Path, emulator: CleverTapEmulator, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+def _window_mid_sync(make_window, qtbot, sample_db: Path, emulator: CleverTapEmulator):  # type: ignore[no-untyped-def]
+    """A window whose sync (slowed down) has made progress and is still running."""
     _slow(emulator)
     w = make_window(sample_db, emulator_config(emulator, batch_size=5, concurrency=2))
-    asked: list[bool] = []
-    monkeypatch.setattr(w, "confirm_close_during_sync", lambda: asked.append(True) or False)
     with qtbot.waitSignal(w.sync_panel.progressed, timeout=10_000):
         w.sync_panel.start()
-    assert not w.close()  # said "no": keeps running
-    assert asked and w.sync_panel.running
-    monkeypatch.setattr(w, "confirm_close_during_sync", lambda: True)
-    assert w.close()
+    return w
+
+
+def _assert_sync_cancelled(w, sample_db: Path) -> None:  # type: ignore[no-untyped-def]
     assert not w.sync_panel._task or not w.sync_panel._task.thread.isRunning()
     conn = connect(sample_db)
     assert conn.execute("SELECT state FROM runs").fetchone()[0] == "cancelled"
     conn.close()
+
+
+def test_close_during_sync_cancels_and_waits(
+    make_window, qtbot, sample_db: Path, emulator: CleverTapEmulator, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    w = _window_mid_sync(make_window, qtbot, sample_db, emulator)
+    asked: list[bool] = []
+    monkeypatch.setattr(w, "confirm_close_during_sync", lambda: asked.append(True) or False)
+    assert not w.close()  # said "no": keeps running
+    assert asked and w.sync_panel.running
+    monkeypatch.setattr(w, "confirm_close_during_sync", lambda: True)
+    assert w.close()
+    _assert_sync_cancelled(w, sample_db)
     s = QSettings(ORGANIZATION, "lr-desktop")
     assert s.value("window/geometry") is not None
 
@@ -188,11 +198,8 @@ def test_close_without_asking_closes_a_dialog_and_cancels_the_sync(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
-    _slow(emulator)
-    w = make_window(sample_db, emulator_config(emulator, batch_size=5, concurrency=2))
+    w = _window_mid_sync(make_window, qtbot, sample_db, emulator)
     monkeypatch.setattr(w, "confirm_close_during_sync", lambda: pytest.fail("asked"))
-    with qtbot.waitSignal(w.sync_panel.progressed, timeout=10_000):
-        w.sync_panel.start()
     box = QMessageBox(QMessageBox.Icon.Information, "Busy", "A dialog is open", parent=w)
     left_open: list[bool] = []
     guard = QTimer(box, singleShot=True)  # ends the dialog if nothing else does
@@ -203,10 +210,7 @@ def test_close_without_asking_closes_a_dialog_and_cancels_the_sync(
         box.exec()
     guard.stop()
     assert not left_open and not w.isVisible()
-    assert not w.sync_panel._task or not w.sync_panel._task.thread.isRunning()
-    conn = connect(sample_db)
-    assert conn.execute("SELECT state FROM runs").fetchone()[0] == "cancelled"
-    conn.close()
+    _assert_sync_cancelled(w, sample_db)
 
 
 def test_a_signal_during_the_close_question_still_closes(
@@ -216,11 +220,8 @@ def test_a_signal_during_the_close_question_still_closes(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    _slow(emulator)
-    w = make_window(sample_db, emulator_config(emulator, batch_size=5, concurrency=2))
+    w = _window_mid_sync(make_window, qtbot, sample_db, emulator)
     monkeypatch.delattr(w, "confirm_close_during_sync")  # the real question this time
-    with qtbot.waitSignal(w.sync_panel.progressed, timeout=10_000):
-        w.sync_panel.start()
     seen: list[str] = []
 
     def signal_once_asked() -> None:  # stands in for StopOnSignals' slot
@@ -236,10 +237,7 @@ def test_a_signal_during_the_close_question_still_closes(
         QTimer.singleShot(0, w.close)  # opens the real question
     poll.stop()
     assert seen == ["A sync is running"] and not w.isVisible()
-    assert not w.sync_panel._task or not w.sync_panel._task.thread.isRunning()
-    conn = connect(sample_db)
-    assert conn.execute("SELECT state FROM runs").fetchone()[0] == "cancelled"
-    conn.close()
+    _assert_sync_cancelled(w, sample_db)
 
 
 def test_retry_selected_requeues(
