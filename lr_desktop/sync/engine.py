@@ -236,6 +236,12 @@ class _Engine:
         self.done = 0
         self.phase_started = time.monotonic()
         self.last_report = 0.0
+        # Attribution mode writes on the event loop's thread: its claims and results
+        # (50 installs each) are ~1 ms of SQLite, and handing them to a writer thread
+        # cost more than it saved (~100 us of CPU per install in GIL hand-offs against
+        # the busy event loop; bench/limits.md). Upload mode's writes are ~10x larger
+        # and keep the writer thread.
+        self.write_inline = cfg.mode == "attribution"
         self.writer = CombiningWriter(store)
         self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-read")
         self.reader = SyncReader(store.path)
@@ -250,8 +256,14 @@ class _Engine:
         return self.cancel.is_set() or self.stop_answer is not None or self.store_error is not None
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run store work on the database thread. A sqlite3 error (disk full, read-only,
-        I/O error) halts the run and is raised as a StoreError in plain words."""
+        """Run store work on the database thread (attribution mode: right here, see
+        `write_inline`). A sqlite3 error (disk full, read-only, I/O error) halts the run
+        and is raised as a StoreError in plain words."""
+        if self.write_inline:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.Error as exc:
+                raise self._store_failed(exc) from exc
         return await self._on(asyncio.wrap_future(self.writer.submit(lambda: fn(*args, **kwargs))))
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -263,10 +275,13 @@ class _Engine:
         try:
             return await work
         except sqlite3.Error as exc:
-            err = explain(exc, self.store.path)
-            if self.store_error is None:
-                self.store_error = err
-            raise err from exc
+            raise self._store_failed(exc) from exc
+
+    def _store_failed(self, exc: sqlite3.Error) -> StoreError:
+        err = explain(exc, self.store.path)
+        if self.store_error is None:
+            self.store_error = err
+        return err
 
     def stop(self, answer: Answer) -> None:
         if self.stop_answer is None:

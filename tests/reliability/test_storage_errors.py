@@ -24,6 +24,7 @@ from lr_desktop.store import StoreError
 from lr_desktop.sync import run_sync
 from tests.engine_helpers import PROJECT, config, fill, statuses, users
 from tests.reliability.conftest import (
+    attribution_copies,
     cli_env,
     flagged_users,
     integrity,
@@ -126,6 +127,37 @@ def test_disk_filling_up_mid_run_raises_store_error_and_resume_loses_nothing(
         flagged_users=len(flagged_users(db)),
         resumed_possibly_duplicated=summary.possibly_duplicated,
     )
+
+
+def test_disk_filling_up_mid_attribution_run_same_promise(
+    small_fs: Path, emulator: CleverTapEmulator
+) -> None:
+    """Attribution mode writes on the event loop's thread, not the writer's: the same
+    promise holds there."""
+    db = small_fs / "lr.sqlite"
+    n = 1500
+    fill(db, users(n))
+    by_install = {
+        (ct, ts): uid
+        for uid, ct, ts in query(db, "SELECT user_id, clevertap_id, installed_at FROM installs")
+    }
+    emulator.faults = Faults(latency=0.002)
+    _fill_up(small_fs, leave=256 * 1024)
+    cfg = config(emulator.url, mode="attribution", concurrency=3)
+    with pytest.raises(StoreError, match="disk holding the database .* is full"):
+        run_sync(db, cfg)
+    delivered = set(
+        query(db, "SELECT clevertap_id, installed_at FROM installs WHERE status='delivered'")
+    )
+    assert delivered and delivered <= set(attribution_copies(emulator))
+    assert len(delivered) < n  # the disk filled up mid-run
+    assert integrity(db) == "ok"
+    (small_fs / "filler").unlink()
+    run_sync(db, cfg)
+    assert statuses(db) == {"delivered": n}
+    copies = attribution_copies(emulator)
+    assert set(copies) == set(by_install)
+    assert {by_install[k] for k, c in copies.items() if c > 1} <= flagged_users(db)
 
 
 def test_cli_reports_a_full_disk_in_plain_words(
