@@ -377,6 +377,20 @@ def test_attribution_mode_retries_then_delivers(db_path: Path, emulator: CleverT
     assert summary.delivered == 60 and summary.failed == 0
 
 
+def test_attribution_mode_requests_keep_the_client_timeout(
+    db_path: Path, emulator: CleverTapEmulator
+) -> None:
+    """Attribution requests are built by the client, not by httpx's `get`: they must
+    still time out as configured, or a silent CleverTap would hold the run forever."""
+    emulator.faults = Faults(latency=1.0)
+    fill(db_path, users(3))
+    cfg = config(emulator.url, mode="attribution", timeout=0.1, max_retries=0)
+    summary = run_sync(db_path, cfg)
+    assert (summary.delivered, summary.failed) == (0, 3)
+    errors = connect(db_path).execute("SELECT DISTINCT last_error FROM installs").fetchall()
+    assert errors == [("No answer from CleverTap in time (ReadTimeout) (gave up after 1 tries)",)]
+
+
 def test_two_syncs_cannot_run_at_once_even_from_two_processes(
     db_path: Path, emulator: CleverTapEmulator
 ) -> None:
