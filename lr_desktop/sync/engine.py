@@ -4,7 +4,9 @@ delivery modes, used by the CLI and the GUI alike.
 Shape: a producer walks due events by rowid (keyset, so 1,000,000 rows cost one pass),
 `concurrency` workers claim a chunk (marking it in flight in one transaction), send it,
 retry what is retryable with exponential backoff and jitter, and record every attempt.
-All SQLite work runs on one dedicated thread so the event loop keeps the sockets busy.
+In upload mode SQLite works on two threads of its own (a reader finds due events and
+builds requests, a writer claims and records) so the event loop keeps the sockets busy;
+attribution mode's small claims and results run on the event loop (`write_inline`).
 """
 
 from __future__ import annotations
@@ -239,8 +241,9 @@ class _Engine:
         # Attribution mode writes on the event loop's thread: its claims and results
         # (50 installs each) are ~1 ms of SQLite, and handing them to a writer thread
         # cost more than it saved (~100 us of CPU per install in GIL hand-offs against
-        # the busy event loop; bench/limits.md). Upload mode's writes are ~10x larger
-        # and keep the writer thread.
+        # the busy event loop; bench/limits.md). The price: while another connection
+        # holds the write lock, the whole loop waits for it, not just one worker.
+        # Upload mode's writes are ~10x larger and keep the writer thread.
         self.write_inline = cfg.mode == "attribution"
         self.writer = CombiningWriter(store)
         self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-read")
