@@ -370,6 +370,19 @@ def test_attribution_mode_one_request_per_install(
     assert conn.execute("SELECT DISTINCT mode FROM attempts").fetchall() == [("attribution",)]
 
 
+@pytest.mark.parametrize("method", ["GET", "POST", "post"])
+def test_attribution_mode_sends_with_the_configured_method(
+    db_path: Path, emulator: CleverTapEmulator, method: str
+) -> None:
+    """CleverTap's docs do not confirm the attribution endpoint's method: it is a setting."""
+    fill(db_path, users(4))
+    summary = run_sync(db_path, config(emulator.url, mode="attribution", attribution_method=method))
+    assert summary.delivered == 4 and len(emulator.installs()) == 4
+    stats = emulator.stats()
+    assert stats["attribution_requests"] == 4
+    assert stats["attribution_posts"] == (0 if method == "GET" else 4)
+
+
 def test_attribution_mode_retries_then_delivers(db_path: Path, emulator: CleverTapEmulator) -> None:
     emulator.faults = Faults(error_rate=0.3, error_statuses=(500, 503, 429), seed=5)
     fill(db_path, users(60))

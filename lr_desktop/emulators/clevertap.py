@@ -270,6 +270,7 @@ class CleverTapEmulator:
                     "requests",
                     "upload_requests",
                     "attribution_requests",
+                    "attribution_posts",
                     "profile_requests",
                     "records_processed",
                     "records_rejected",
@@ -514,6 +515,8 @@ class CleverTapEmulator:
 
     async def _attribution(self, req: Request) -> Response:
         self._count("requests", "attribution_requests")
+        if req.method == "POST":
+            self._count("attribution_posts")  # the method is configurable (UNCONFIRMED)
         query = dict(req.query)
         ctype = req.headers.get("content-type", "")
         if req.method == "POST" and req.body and "application/x-www-form-urlencoded" in ctype:
