@@ -141,3 +141,11 @@ def upload_copies(emu: CleverTapEmulator) -> Counter[str]:
 def attribution_copies(emu: CleverTapEmulator) -> Counter[tuple[str, int]]:
     """(device_identifier, timestamp) -> how many installs the emulator stored."""
     return Counter((i["device_identifier"], int(i["timestamp"])) for i in emu.installs())
+
+
+def users_by_install(db: Path) -> dict[tuple[str, int], str]:
+    """(clevertap_id, installed_at) -> user_id: the keys of `attribution_copies`."""
+    return {
+        (ct, ts): uid
+        for uid, ct, ts in query(db, "SELECT user_id, clevertap_id, installed_at FROM installs")
+    }

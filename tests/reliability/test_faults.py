@@ -20,6 +20,7 @@ from tests.reliability.conftest import (
     query,
     record_figures,
     upload_copies,
+    users_by_install,
 )
 
 TIMEOUT = 0.5  # client timeout; slow answers take SLOW seconds
@@ -43,11 +44,7 @@ def storm(seed: int) -> Faults:
 def _copies(emu: CleverTapEmulator, db: Path, mode: str) -> tuple[dict, dict]:
     if mode == "upload":
         return upload_copies(emu), dict(query(db, "SELECT event_id, user_id FROM installs"))
-    by_install = {
-        (ct, ts): uid
-        for uid, ct, ts in query(db, "SELECT user_id, clevertap_id, installed_at FROM installs")
-    }
-    return attribution_copies(emu), by_install
+    return attribution_copies(emu), users_by_install(db)
 
 
 PLAN = {"upload": (4000, {"batch_size": 20, "concurrency": 5}), "attribution": (400, {})}

@@ -33,6 +33,7 @@ from tests.reliability.conftest import (
     run_cli,
     store_config,
     upload_copies,
+    users_by_install,
 )
 
 
@@ -137,10 +138,7 @@ def test_disk_filling_up_mid_attribution_run_same_promise(
     db = small_fs / "lr.sqlite"
     n = 1500
     fill(db, users(n))
-    by_install = {
-        (ct, ts): uid
-        for uid, ct, ts in query(db, "SELECT user_id, clevertap_id, installed_at FROM installs")
-    }
+    by_install = users_by_install(db)
     emulator.faults = Faults(latency=0.002)
     _fill_up(small_fs, leave=256 * 1024)
     cfg = config(emulator.url, mode="attribution", concurrency=3)
