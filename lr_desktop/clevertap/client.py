@@ -26,6 +26,7 @@ from lr_desktop.clevertap.payloads import (
     upload_body,
 )
 from lr_desktop.clevertap.rules import RETRYABLE_RECORD_CODES
+from lr_desktop.netpolicy import client_options
 
 
 class _RedactFilter(logging.Filter):
@@ -211,6 +212,7 @@ class CleverTapClient:
             headers={"User-Agent": f"lr-desktop/{__version__}"},
             follow_redirects=False,
             verify=True,  # never turned off; the loopback emulator is plain http
+            **client_options(self._base),  # no proxy for loopback; https only elsewhere
         )
         self._attribution_method = "POST" if cfg.attribution_method.upper() == "POST" else "GET"
         self._auth = {

@@ -23,6 +23,7 @@ import httpx
 
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
 from lr_desktop.linkrunner.abortable import Aborter, make_abortable
+from lr_desktop.netpolicy import client_options
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -238,6 +239,7 @@ class LinkrunnerClient:
             headers={"accept": "application/json", "user-agent": "lr-desktop"},
             transport=transport,
             follow_redirects=False,  # a redirect could carry the key elsewhere
+            **client_options(self.base_url),  # no proxy for loopback; https only elsewhere
         )
         # A cancel ends a request in progress too, not only the waits between requests.
         aborter = make_abortable(self._http) if transport is None and cancel else None
