@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
 from dataclasses import replace
 
@@ -25,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.set_defaults(func=show_cmd)
     s = actions.add_parser(
         "set",
-        help="change settings; --token/--passcode ask for the secret (prompt, or one line on stdin)",
+        help="change settings; --token/--passcode ask for the secret (prompt, or stdin)",
+        description="Change the CleverTap settings. --token and --passcode read the secret from "
+        "a prompt, or from stdin when it is not a terminal: one secret is one line; both at once "
+        "must be named lines, 'token=...' and 'passcode=...' (any order). Unnamed lines for two "
+        "secrets are refused, so they can never be stored the wrong way round.",
     )
     s.add_argument("--project-id")
     s.add_argument("--region", choices=REGIONS, type=str.upper)
@@ -35,21 +40,67 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--inorganic-event")
     s.add_argument("--concurrency", type=int)
     s.add_argument("--send-automatically", choices=("on", "off"))
-    s.add_argument("--token", action="store_true", help="ask for the Project Token")
-    s.add_argument("--passcode", action="store_true", help="ask for the Project Passcode")
+    s.add_argument(
+        "--token", action="store_true", help="ask for the Project Token (stdin: 'token=...')"
+    )
+    s.add_argument(
+        "--passcode",
+        action="store_true",
+        help="ask for the Project Passcode (stdin: 'passcode=...')",
+    )
     s.set_defaults(func=set_cmd)
     c = actions.add_parser("clear", help="forget the configuration and delete the stored secrets")
     c.set_defaults(func=clear_cmd)
 
 
-def _read_secret(label: str) -> str:
-    if sys.stdin.isatty():
-        value = getpass.getpass(f"{label}: ")
-    else:
-        value = sys.stdin.readline().rstrip("\r\n")
+SECRET_LABELS = {"token": "CleverTap Project Token", "passcode": "CleverTap Project Passcode"}
+_NAMED = re.compile(r"^(token|passcode)=(.*)$")
+
+
+def _checked(name: str, value: str) -> str:
     if not value.strip():
-        raise ValueError(f"{label} is empty; nothing was saved")
+        raise ValueError(f"{SECRET_LABELS[name]} is empty; nothing was saved")
     return value.strip()
+
+
+def _named_lines(text: str, wanted: list[str]) -> dict[str, str]:
+    """Both secrets piped at once: named lines only, so their order cannot swap them."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        m = _NAMED.match(line.strip())
+        if not m or m.group(1) in values:
+            raise ValueError(
+                "Two secrets on stdin must be named lines, 'token=...' and 'passcode=...' "
+                "(one each, any order); nothing was saved"
+            )
+        values[m.group(1)] = m.group(2)
+    missing = [SECRET_LABELS[n] for n in wanted if n not in values]
+    if missing:
+        raise ValueError(f"{' and '.join(missing)} not given on stdin; nothing was saved")
+    return {n: _checked(n, values[n]) for n in wanted}
+
+
+def _read_secrets(wanted: list[str]) -> dict[str, str]:
+    """The secrets asked for: prompts on a terminal; else one line, or named lines."""
+    if not wanted:
+        return {}
+    if sys.stdin.isatty():
+        return {n: _checked(n, getpass.getpass(f"{SECRET_LABELS[n]}: ")) for n in wanted}
+    if len(wanted) > 1:
+        return _named_lines(sys.stdin.read(), wanted)
+    (name,) = wanted
+    line = sys.stdin.readline().rstrip("\r\n")
+    m = _NAMED.match(line.strip())
+    if m:  # the named form works for one secret too, if it names the one asked for
+        if m.group(1) != name:
+            raise ValueError(
+                f"stdin names the {SECRET_LABELS[m.group(1)]}, but --{name} asked for the "
+                f"{SECRET_LABELS[name]}; nothing was saved"
+            )
+        line = m.group(2)
+    return {name: _checked(name, line)}
 
 
 def _mask(value: str | None) -> str:
@@ -104,8 +155,8 @@ def set_cmd(args: argparse.Namespace) -> int:
                 fail(p)
             return 2
         try:
-            token = _read_secret("CleverTap Project Token") if args.token else None
-            passcode = _read_secret("CleverTap Project Passcode") if args.passcode else None
+            given = _read_secrets([n for n in ("token", "passcode") if getattr(args, n)])
+            token, passcode = given.get("token"), given.get("passcode")
             if token or passcode:
                 save_secrets(cfg.project_id, Secrets(project_token=token, passcode=passcode))
         except (secrets.KeyringUnavailable, secrets.KeyringFailure, ValueError) as exc:

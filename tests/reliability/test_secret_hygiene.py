@@ -113,7 +113,7 @@ def test_no_secret_leaks_anywhere(tmp_path: Path, qtbot, memory_keyring, caplog)
             "config set",
             run_cli(
                 db, "config", "set", "--project-id", PROJECT_ID, "--mode", "upload",
-                "--token", "--passcode", env=env, input=f"{TOKEN}\n{PASSCODE}\n",
+                "--token", "--passcode", env=env, input=f"token={TOKEN}\npasscode={PASSCODE}\n",
             ),
         )  # fmt: skip
         assert res.returncode == 0, res.stderr
