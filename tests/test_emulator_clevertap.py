@@ -300,8 +300,8 @@ def test_attribution_stored_as_utm_visited(
 )
 def test_attribution_bad_credentials_401(http: httpx.Client, overrides: dict[str, str]) -> None:
     r = attribution(http, **overrides)
-    assert r.status_code == 401
-    assert r.json() == {"status": "fail", "error": "Account ID is not valid", "code": 401}
+    assert r.status_code == 401  # the partner doc's own body, not the upload API's
+    assert r.json() == {"status": "fail", "error": "Invalid Account Info", "code": 401}
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ says what the answer means. Nothing here logs or returns a credential.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -267,6 +266,10 @@ class CleverTapClient:
             return Answer(Verdict.RETRY, status, "CleverTap is busy (429)")
         return Answer(Verdict.RETRY, status, f"CleverTap server error {status}")
 
+    async def get(self, path: str, params: dict[str, str]) -> httpx.Response:
+        """A read with the account headers (raises httpx.HTTPError or OSError)."""
+        return await self._http.get(f"{self._base}{path}", params=params, headers=self._auth)
+
     async def profile(self, object_id: str) -> tuple[int | None, dict[str, Any] | str]:
         """GET /1/profile.json (read API): (HTTP status, parsed body or error text)."""
         try:
@@ -279,51 +282,3 @@ class CleverTapClient:
             return resp.status_code, resp.json()
         except ValueError:
             return resp.status_code, resp.text[:200]
-
-
-@dataclass
-class ConnectionResult:
-    ok: bool
-    message: str
-    http_status: int | None = None
-
-
-def test_connection(cfg: CleverTapConfig) -> ConnectionResult:
-    """Check credentials and region without sending data (a profile read)."""
-    problems = [p for p in cfg.problems(need_secrets=False) if "Project ID" in p or "Region" in p]
-    if problems:
-        return ConnectionResult(False, " ".join(problems))
-    if not cfg.secrets.passcode:
-        return ConnectionResult(False, "CleverTap Project Passcode is missing.")
-
-    async def probe() -> tuple[int | None, Any]:
-        async with CleverTapClient(cfg, max_connections=1) as client:
-            return await client.profile("lr-desktop-connection-check")
-
-    status, body = asyncio.run(probe())
-    where = cfg.endpoint or cfg.base_url.removeprefix("https://")
-    if status is None:
-        return ConnectionResult(False, f"Could not reach CleverTap at {where}: {body}")
-    if status == 401:
-        return ConnectionResult(False, CREDENTIALS_MESSAGE, status)
-    if status == 403:
-        return ConnectionResult(False, stop_message(403, cfg.mode, ""), status)
-    if status == 429:
-        return ConnectionResult(
-            False, "CleverTap is busy right now (429); try again shortly.", status
-        )
-    if status >= 500:
-        return ConnectionResult(
-            False, f"CleverTap had a server error ({status}); try again later.", status
-        )
-    note = ""
-    if cfg.mode == "attribution":
-        note = (
-            " The Project Token and partner name are only checked when the first install is sent."
-        )
-    return ConnectionResult(
-        True, f"Connected: CleverTap accepted the Project ID and Passcode at {where}.{note}", status
-    )
-
-
-test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

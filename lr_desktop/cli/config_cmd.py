@@ -12,7 +12,12 @@ from dataclasses import replace
 
 from lr_desktop import secrets
 from lr_desktop.clevertap.config import MODES, Secrets, clear_config, load_config, save_config
-from lr_desktop.clevertap.credentials import delete_secrets, load_secrets, save_secrets
+from lr_desktop.clevertap.credentials import (
+    delete_secrets,
+    effective_config,
+    load_secrets,
+    save_secrets,
+)
 from lr_desktop.clevertap.regions import REGION_HOSTS, REGIONS
 from lr_desktop.cli.common import fail, open_db
 from lr_desktop.store import transaction
@@ -49,6 +54,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="ask for the Project Passcode (stdin: 'passcode=...')",
     )
     s.set_defaults(func=set_cmd)
+    t = actions.add_parser(
+        "test",
+        help="check the credentials and region with CleverTap (sends no data)",
+        description="Ask CleverTap's documented connection check (GET /v1/connect) with the "
+        "stored configuration (plus LR_CLEVERTAP_* overrides). Exit codes: 0 verified, "
+        "1 could not verify (the answer proved nothing, or none came), 2 CleverTap refused "
+        "the credentials or region, or the configuration is incomplete.",
+    )
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=test_cmd)
     c = actions.add_parser("clear", help="forget the configuration and delete the stored secrets")
     c.set_defaults(func=clear_cmd)
 
@@ -189,3 +204,32 @@ def clear_cmd(args: argparse.Namespace) -> int:
         conn.close()
     print("configuration and stored secrets removed")
     return 0
+
+
+def test_cmd(args: argparse.Namespace) -> int:
+    from lr_desktop.clevertap.connection import test_connection
+
+    conn = open_db(args)
+    try:
+        cfg = effective_config(conn)
+    except (secrets.KeyringUnavailable, secrets.KeyringFailure, ValueError) as exc:
+        fail(str(exc))
+        return 2
+    finally:
+        conn.close()
+    result = test_connection(cfg)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "outcome": result.outcome,
+                    "http_status": result.http_status,
+                    "message": result.message,
+                }
+            )
+        )
+    elif result.exit_code == 0:
+        print(result.message)
+    else:
+        fail(result.message)
+    return result.exit_code

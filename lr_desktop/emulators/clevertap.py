@@ -1,13 +1,16 @@
 """A CleverTap server emulator following /work/shared/docs/clevertap-api.md.
 
-Serves `POST /1/upload`, `GET|POST /attribution`, `GET /1/profile.json`, plus control
-endpoints under `/_emulator/` (no credentials; loopback only). Everything the docs mark
+Serves `POST /1/upload`, `GET|POST /attribution`, `GET /1/profile.json`, `GET /v1/connect`,
+plus control endpoints under `/_emulator/` (no credentials; loopback only). Any other
+path answers HTTP 200 with an empty body, as CleverTap's hosts do. Everything the docs mark
 UNCONFIRMED is a field of `Settings`, changeable at runtime. Faults (`Faults`) use a
 seeded RNG so runs are reproducible.
 
 Invented (UNCONFIRMED) details: an unknown profile answers HTTP 200 with
 `{"status": "fail", "error": "Profile not found", "code": 404}`; whole-request error
-texts for 400 answers; 528 once an account has `max_event_names` distinct event names.
+texts for 400 answers; 528 once an account has `max_event_names` distinct event names;
+`/v1/connect` answers `{"status": "success"}` to good credentials and the upload API's 401
+body to bad ones (its real bodies are UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ DEMO_ACCOUNT: tuple[str, str, str] = ("DEMO-000-0001", "demo-passcode", "demo-to
 
 CODE_PROFILE_NOT_FOUND = 404  # invented: the real code is UNCONFIRMED
 UNAUTHORISED = {"status": "fail", "error": "Account ID is not valid", "code": 401}
+# the attribution partner API's own 401 body (generic-attribution-partner doc)
+ATTRIBUTION_UNAUTHORISED = {"status": "fail", "error": "Invalid Account Info", "code": 401}
 _ERROR_TEXT = {
     429: "Too many concurrent requests",
     500: "Internal server error",
@@ -272,6 +277,7 @@ class CleverTapEmulator:
                     "attribution_requests",
                     "attribution_posts",
                     "profile_requests",
+                    "connect_requests",
                     "records_processed",
                     "records_rejected",
                     "http_400",
@@ -325,7 +331,12 @@ class CleverTapEmulator:
             if req.method != "GET":
                 return _fail(405, "Method not allowed")
             return await self._profile_json(req)
-        return _fail(404, "Not found")
+        if path == "/v1/connect" and req.method == "GET":
+            self._count("requests", "connect_requests")
+            if self._header_account(req) is None:
+                return self._unauthorised()
+            return Response(200, {"status": "success"})
+        return Response(200, b"")  # CleverTap's hosts answer 200, empty, on arbitrary paths
 
     def _count(self, *names: str) -> None:
         with self._lock:
@@ -532,7 +543,8 @@ class CleverTapEmulator:
         account = arg("account_id")
         creds = self._accounts.get(account)
         if creds is None or creds != (arg("account_passcode"), arg("account_token")):
-            return self._unauthorised()
+            self._count("http_401")
+            return Response(401, dict(ATTRIBUTION_UNAUTHORISED))
         early, lost = await self._faults_before()
         if early is not None:
             return early

@@ -126,6 +126,29 @@ def test_connection_test_runs_in_a_worker(
     assert "credentials or region wrong" in view.result_label.text()
 
 
+def test_connection_test_on_a_host_that_answers_200_empty_cannot_verify(
+    make_window, qtbot, db_path: Path, emulator: CleverTapEmulator
+) -> None:  # type: ignore[no-untyped-def]
+    """CleverTap's hosts answer 200, empty, on arbitrary paths: that is no "Connected"."""
+    from dataclasses import replace
+
+    from lr_desktop.emulators.httpserver import HttpServer, Response
+
+    from .conftest import emulator_config
+
+    async def empty(_req: object) -> Response:
+        return Response(200, b"")
+
+    with HttpServer(empty, "127.0.0.1", 0) as host:
+        w = make_window(db_path, replace(emulator_config(emulator), endpoint=host.url))
+        view = w.integrations
+        with qtbot.waitSignal(view.test_finished, timeout=20_000) as blocker:
+            qtbot.mouseClick(view.test_button, Qt.MouseButton.LeftButton)
+    assert not blocker.args[0].ok and blocker.args[0].outcome == "unverified"
+    text = view.result_label.text()
+    assert text.startswith("⚠ Could not verify") and "HTTP 200 with an empty body" in text
+
+
 @pytest.mark.real_keyring
 @pytest.mark.skipif(
     os.environ.get("LR_REAL_KEYRING") != "1", reason="needs LR_REAL_KEYRING=1 and a Secret Service"

@@ -1,7 +1,7 @@
 """Promise: a proxy from the environment never receives a secret in clear text.
 
 A listener on 127.0.0.2 stands in for the proxy, and every proxy variable (both
-spellings) points at it. Real `sync` (both modes) and `pull` runs
+spellings) points at it. Real `sync` (both modes), `pull` and `config test` runs
 against the emulators on 127.0.0.1 must not send it one byte: loopback never goes
 through a proxy. For the real (https) hosts the proxy must still be used, as a CONNECT
 tunnel: it sees the host name and no secret.
@@ -53,6 +53,7 @@ def test_loopback_runs_never_touch_the_proxy(
                 ("pull", "--json"),
             ),
             "sync attribution": (cli_env(emulator.url, "attribution"), ("sync", "--json")),
+            "config test": (cli_env(emulator.url), ("config", "test")),
         }
         for what, (env, args) in runs.items():
             assert env["HTTPS_PROXY"] == proxy.url  # the variables reach the CLI

@@ -263,7 +263,7 @@ class IntegrationsView(QWidget):
         self.action_finished.emit("save")
 
     def test_connection(self) -> None:
-        from lr_desktop.clevertap.client import test_connection
+        from lr_desktop.clevertap.connection import test_connection
 
         cfg = self.form_config()
         problems = [
@@ -283,7 +283,7 @@ class IntegrationsView(QWidget):
 
     def _tested(self, result: Any) -> None:
         self._busy(False)
-        mark = "✔" if result.ok else "✘"
+        mark = "✔" if result.ok else "⚠" if result.outcome == "unverified" else "✘"
         self.result_label.setText(f"{mark} {result.message}")
         self.test_finished.emit(result)
         self.action_finished.emit("test")
