@@ -56,6 +56,19 @@ CREDENTIALS_MESSAGE = (
 )
 
 
+ATTRIBUTION_MIN_TIMEOUT = 65.0  # CleverTap's partner endpoint may take up to 60 s to answer
+
+
+def attribution_credentials_message(status: int) -> str:
+    """The partner doc says authorisation errors "throw HTTP 403" and lists a 401 body:
+    on this endpoint both mean credentials or region wrong."""
+    return (
+        f"CleverTap answered {status} to the attribution partner API: credentials or region "
+        "wrong. Check the Project ID, Project Token and Passcode, and that the Region matches "
+        "your CleverTap account (a wrong region is refused the same way)."
+    )
+
+
 def stop_message(status: int, mode: str, body: str) -> str:
     if status == 401:
         return CREDENTIALS_MESSAGE
@@ -214,6 +227,10 @@ class CleverTapClient:
             **client_options(self._base),  # no proxy for loopback; https only elsewhere
         )
         self._attribution_method = "POST" if cfg.attribution_method.upper() == "POST" else "GET"
+        # a shorter wait turns CleverTap's slow answers into retries, and retries into copies
+        self._attribution_timeout = httpx.Timeout(
+            max(cfg.timeout, ATTRIBUTION_MIN_TIMEOUT)
+        ).as_dict()
         self._auth = {
             "X-CleverTap-Account-Id": cfg.project_id,
             "X-CleverTap-Passcode": cfg.secrets.passcode or "",
@@ -251,7 +268,12 @@ class CleverTapClient:
         per install makes httpx's own work most of attribution mode's). Unlike `get`
         it sends no cookies back; CleverTap's API uses none."""
         url = f"{self._base}/attribution?{urlencode(params)}"
-        request = httpx.Request(self._attribution_method, url, headers=self._http.headers)
+        request = httpx.Request(
+            self._attribution_method,
+            url,
+            headers=self._http.headers,
+            extensions={"timeout": self._attribution_timeout},
+        )
         try:
             resp = await self._http.send(request)
         except (httpx.HTTPError, OSError) as exc:
@@ -260,7 +282,9 @@ class CleverTapClient:
         if 200 <= status < 300:
             return Answer(Verdict.OK, status)
         text = redact_url(resp.text)
-        if status in (400, 401, 403):
+        if status in (401, 403):
+            return Answer(Verdict.STOP, status, attribution_credentials_message(status))
+        if status == 400:
             return Answer(Verdict.STOP, status, stop_message(status, "attribution", text))
         if status == 429:
             return Answer(Verdict.RETRY, status, "CleverTap is busy (429)")

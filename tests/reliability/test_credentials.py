@@ -20,9 +20,14 @@ CASES = {
     # case: (mode, fault status or None, fix the message must name)
     "401-wrong-passcode": ("upload", None, ("Passcode", "Region")),
     "401-wrong-region": ("upload", None, ("Passcode", "Region")),
-    "401-attribution-wrong-passcode": ("attribution", None, ("Passcode", "Region")),
+    "401-attribution-wrong-passcode": (
+        "attribution",
+        None,
+        ("credentials or region wrong", "Passcode", "Region"),
+    ),
     "403-upload": ("upload", 403, ("not allowed", "API access")),
-    "403-attribution": ("attribution", 403, ("not allowed", "delivery mode")),
+    # the partner doc: authorisation errors "throw HTTP 403" (and its table lists 401)
+    "403-attribution": ("attribution", 403, ("credentials or region wrong", "Project Token")),
     "400-upload": ("upload", 400, ("refused the request (400)",)),
     "400-attribution-partner": ("attribution", None, ("whitelist",)),
 }
