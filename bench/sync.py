@@ -37,6 +37,7 @@ def bench_config(url: str, mode: str = "upload", **changes: Any) -> CleverTapCon
         project_id=project,
         endpoint=url,
         mode=mode,
+        partner_name="linkrunner",  # the emulator's whitelisted partner (the app has no default)
         concurrency=CONCURRENCY,
         secrets=Secrets(token, passcode),
         sync_profiles=False,

@@ -60,6 +60,7 @@ class DemoSession:
             project_id=project_id,
             region="EU",
             endpoint=self.emulator.url,
+            partner_name="linkrunner",  # the demo emulator's whitelisted partner, shown in the form
             batch_size=self.batch_size,
             send_automatically=True,
             secrets=Secrets(project_token=token, passcode=passcode),

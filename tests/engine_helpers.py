@@ -52,6 +52,7 @@ def config(url: str, **changes: object) -> CleverTapConfig:
     cfg = CleverTapConfig(
         project_id=PROJECT,
         endpoint=url,
+        partner_name="linkrunner",  # the emulator's whitelisted partner (no default in the app)
         secrets=Secrets(TOKEN, PASSCODE),
         backoff_base=0.01,
         backoff_cap=0.05,

@@ -72,6 +72,7 @@ def test_import_then_sync_delivers_every_event_once(tmp_path: Path, mode: str) -
             "LR_CLEVERTAP_PROJECT_TOKEN": TOKEN,
             "LR_CLEVERTAP_MODE": mode,
             "LR_CLEVERTAP_ENDPOINT": emu.url,
+            "LR_CLEVERTAP_PARTNER": "linkrunner",  # the emulator's whitelisted partner
         }
         imported = _cli(db, "import", str(data), env=env)
         assert imported.returncode == 0, imported.stderr

@@ -17,7 +17,9 @@ from lr_desktop.clevertap.payloads import (
     redact_url,
 )
 
-CFG = CleverTapConfig(project_id="ACC-1", secrets=Secrets("tok-SECRET-1", "pass-SECRET-2"))
+CFG = CleverTapConfig(
+    project_id="ACC-1", partner_name="linkrunner", secrets=Secrets("tok-SECRET-1", "pass-SECRET-2")
+)
 INORGANIC = dict(
     user_id="u1",
     clevertap_id="ct-1",

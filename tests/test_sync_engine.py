@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lr_desktop.clevertap import client as client_module
 from lr_desktop.emulators.clevertap import CleverTapEmulator, Faults
 from lr_desktop.store import connect
 from lr_desktop.sync import (
@@ -391,10 +392,12 @@ def test_attribution_mode_retries_then_delivers(db_path: Path, emulator: CleverT
 
 
 def test_attribution_mode_requests_keep_the_client_timeout(
-    db_path: Path, emulator: CleverTapEmulator
+    db_path: Path, emulator: CleverTapEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Attribution requests are built by the client, not by httpx's `get`: they must
-    still time out as configured, or a silent CleverTap would hold the run forever."""
+    still time out, or a silent CleverTap would hold the run forever. (Never before
+    ATTRIBUTION_MIN_TIMEOUT, lowered here so the test need not wait 65 s.)"""
+    monkeypatch.setattr(client_module, "ATTRIBUTION_MIN_TIMEOUT", 0.2)
     emulator.faults = Faults(latency=1.0)
     fill(db_path, users(3))
     cfg = config(emulator.url, mode="attribution", timeout=0.1, max_retries=0)

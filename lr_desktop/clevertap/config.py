@@ -38,7 +38,9 @@ class CleverTapConfig:
     project_id: str = ""
     region: str = "EU"
     mode: str = "upload"  # upload | attribution
-    partner_name: str = "linkrunner"
+    # No public source names the partner name CleverTap whitelisted for Linkrunner: no
+    # default, so attribution mode only ever sends the name the user typed in.
+    partner_name: str = ""
     organic_event: str = "organic_install"
     inorganic_event: str = "inorganic_install"
     concurrency: int = 5
@@ -47,7 +49,7 @@ class CleverTapConfig:
     max_retries: int = 5
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
-    attribution_method: str = "GET"  # UNCONFIRMED by CleverTap's docs: configurable
+    attribution_method: str = "GET"  # the partner doc shows GET; POST has no public source
     sync_profiles: bool = True  # upsert lr_install_type / lr_ad_network / lr_campaign on Sync
     send_automatically: bool = False
     endpoint: str | None = None  # loopback override (emulator); None = the region's host
@@ -82,8 +84,11 @@ class CleverTapConfig:
                 out.append(f"{label} event name: {problem}")
         if self.mode == "attribution" and not self.partner_name.strip():
             out.append(
-                "Attribution partner API needs the partner name CleverTap whitelisted for you."
+                "Attribution partner API needs the partner name CleverTap whitelisted for your "
+                "account (no public source names Linkrunner's; ask CleverTap or Linkrunner)."
             )
+        if self.attribution_method.upper() not in ("GET", "POST"):
+            out.append("Attribution request method must be GET or POST.")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             out.append(f"Concurrency must be between 1 and {MAX_CONCURRENCY} (CleverTap's limit).")
         if not 1 <= self.batch_size <= 1000:

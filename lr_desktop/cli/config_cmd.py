@@ -39,8 +39,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--project-id")
     s.add_argument("--region", choices=REGIONS, type=str.upper)
-    s.add_argument("--mode", choices=MODES)
-    s.add_argument("--partner", dest="partner_name")
+    s.add_argument(
+        "--mode",
+        choices=MODES,
+        help="upload: the Upload Events API; CleverTap shows custom events named by "
+        "--organic-event / --inorganic-event (organic_install / inorganic_install). attribution: the attribution partner API; CleverTap stores "
+        "the installs as its 'UTM Visited' event (segments on one don't see the other), and "
+        "organic ones only once Settings > Partners in CleverTap enables them",
+    )
+    s.add_argument(
+        "--partner",
+        dest="partner_name",
+        help="attribution mode only: the partner name CleverTap whitelisted for your account "
+        "(it only works if CleverTap whitelisted it; no public source names Linkrunner's, and "
+        "there is no default)",
+    )
+    s.add_argument(
+        "--attribution-method",
+        choices=("GET", "POST"),
+        type=str.upper,
+        help="HTTP method of attribution requests: GET (default) is what CleverTap's partner "
+        "doc shows; POST has no public source (UNCONFIRMED)",
+    )
     s.add_argument("--organic-event")
     s.add_argument("--inorganic-event")
     s.add_argument("--concurrency", type=int)
@@ -155,6 +175,7 @@ def set_cmd(args: argparse.Namespace) -> int:
                 "region",
                 "mode",
                 "partner_name",
+                "attribution_method",
                 "organic_event",
                 "inorganic_event",
                 "concurrency",

@@ -53,6 +53,7 @@ def emulator_config(emu: CleverTapEmulator, **changes: object) -> CleverTapConfi
     cfg = CleverTapConfig(
         project_id=PROJECT,
         endpoint=emu.url,
+        partner_name="linkrunner",  # the emulator's whitelisted partner
         secrets=Secrets(project_token=TOKEN, passcode=PASSCODE),
         backoff_base=0.01,
         backoff_cap=0.05,

@@ -69,6 +69,7 @@ def cli_env(url: str | None = None, mode: str = "upload", **extra: str) -> dict[
             LR_CLEVERTAP_PROJECT_TOKEN=TOKEN,
             LR_CLEVERTAP_MODE=mode,
             LR_CLEVERTAP_ENDPOINT=url,
+            LR_CLEVERTAP_PARTNER="linkrunner",  # the emulator's whitelisted partner
         )
     env.update(extra)
     return env

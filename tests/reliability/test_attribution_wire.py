@@ -45,3 +45,25 @@ def test_slow_attribution_answers_are_waited_for_not_retried(
     assert query(db, "SELECT count(*) FROM attempts WHERE outcome = 'retry'") == [(0,)]
     assert emulator.stats()["attribution_requests"] == N  # one request per install
     assert set(attribution_copies(emulator).values()) == {1}
+
+
+def test_attribution_mode_needs_a_partner_name_the_user_gave(tmp_path: Path) -> None:
+    db = tmp_path / "lr.sqlite"
+    env = cli_env()
+    res = run_cli(db, "config", "set", "--project-id", PROJECT, "--mode", "attribution", env=env)
+    assert res.returncode == 2 and "whitelisted for your account" in res.stderr, res.stderr
+    res = run_cli(
+        db, "config", "set", "--project-id", PROJECT, "--mode", "attribution",
+        "--partner", "acme-partner", "--attribution-method", "post", env=env,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    shown = json.loads(run_cli(db, "config", "show", "--json", env=env).stdout)
+    assert (shown["partner_name"], shown["attribution_method"]) == ("acme-partner", "POST")
+
+
+def test_help_says_how_each_mode_lands_and_what_is_unconfirmed(tmp_path: Path) -> None:
+    res = run_cli(tmp_path / "lr.sqlite", "config", "set", "--help", env=cli_env())
+    text = " ".join(res.stdout.split())
+    assert "'UTM Visited'" in text and "Settings > Partners" in text
+    assert "custom events" in text and "whitelisted" in text and "no default" in text
+    assert "POST has no public source (UNCONFIRMED)" in text

@@ -137,6 +137,7 @@ def test_no_secret_leaks_anywhere(tmp_path: Path, qtbot, memory_keyring, caplog)
                 replace(
                     load_config(conn),
                     mode="attribution",
+                    partner_name="linkrunner",
                     max_retries=1,
                     backoff_base=0.01,
                     backoff_cap=0.05,
@@ -190,7 +191,11 @@ def test_no_secret_leaks_anywhere(tmp_path: Path, qtbot, memory_keyring, caplog)
             save_secrets(PROJECT_ID, Secrets(TOKEN, PASSCODE))  # in-process keyring
             conn = connect(db)
             cfg = replace(
-                effective_config(conn), mode="attribution", endpoint=emu.url, backoff_base=0.01
+                effective_config(conn),
+                mode="attribution",
+                partner_name="linkrunner",
+                endpoint=emu.url,
+                backoff_base=0.01,
             )
             conn.close()
             summary = run_sync(db, cfg)

@@ -34,6 +34,17 @@ from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
 
 MODES = (("Upload Events API", "upload"), ("Attribution partner API", "attribution"))
+METHODS = (("GET (what CleverTap's partner doc shows)", "GET"), ("POST (no public source)", "POST"))
+MODE_NOTES = {
+    "upload": "CleverTap shows each install as a custom event with the name set below.",
+    "attribution": "CleverTap stores each install as its “UTM Visited” event, not under the "
+    "event names below: segments built on one don't see the other. Organic installs arrive "
+    "only once Settings > Partners in CleverTap enables them.",
+}
+PARTNER_NOTE = (
+    "Attribution mode only works when CleverTap has whitelisted this partner name for your "
+    "account. No public source names Linkrunner's: ask CleverTap. There is no default."
+)
 
 
 def keyring_message(exc: Exception) -> str:
@@ -85,6 +96,12 @@ class IntegrationsView(QWidget):
         for label, value in MODES:
             self.mode.addItem(label, value)
         self.partner = QLineEdit(objectName="partnerName")
+        self.partner.setPlaceholderText("the partner name CleverTap whitelisted for you")
+        self.partner_note = QLabel(PARTNER_NOTE, objectName="partnerNote", wordWrap=True)
+        self.mode_note = QLabel(objectName="modeNote", wordWrap=True)
+        self.method = QComboBox(objectName="attributionMethod")
+        for label, value in METHODS:
+            self.method.addItem(label, value)
         self.organic_event = QLineEdit(objectName="organicEvent")
         self.inorganic_event = QLineEdit(objectName="inorganicEvent")
         self.send_automatically = QCheckBox(
@@ -98,7 +115,10 @@ class IntegrationsView(QWidget):
         form.addRow("Project Passcode", self.passcode)
         form.addRow("Region", self.region)
         form.addRow("Delivery mode", self.mode)
+        form.addRow("", self.mode_note)
         form.addRow("Partner name", self.partner)
+        form.addRow("", self.partner_note)
+        form.addRow("Attribution request", self.method)
         form.addRow("Organic install event", self.organic_event)
         form.addRow("Inorganic install event", self.inorganic_event)
         form.addRow("", self.send_automatically)
@@ -162,6 +182,7 @@ class IntegrationsView(QWidget):
         self.region.setCurrentIndex(max(self.region.findData(cfg.region), 0))
         self.mode.setCurrentIndex(max(self.mode.findData(cfg.mode), 0))
         self.partner.setText(cfg.partner_name)
+        self.method.setCurrentIndex(max(self.method.findData(cfg.attribution_method.upper()), 0))
         self.organic_event.setText(cfg.organic_event)
         self.inorganic_event.setText(cfg.inorganic_event)
         self.send_automatically.setChecked(cfg.send_automatically)
@@ -175,6 +196,7 @@ class IntegrationsView(QWidget):
             region=self.region.currentData(),
             mode=self.mode.currentData(),
             partner_name=self.partner.text().strip(),
+            attribution_method=self.method.currentData(),
             organic_event=self.organic_event.text().strip(),
             inorganic_event=self.inorganic_event.text().strip(),
             send_automatically=self.send_automatically.isChecked(),
@@ -185,7 +207,10 @@ class IntegrationsView(QWidget):
         )
 
     def _mode_changed(self, *_: Any) -> None:
-        self.partner.setEnabled(self.mode.currentData() == "attribution")
+        attribution = self.mode.currentData() == "attribution"
+        self.partner.setEnabled(attribution)
+        self.method.setEnabled(attribution)
+        self.mode_note.setText(MODE_NOTES[self.mode.currentData()])
 
     def show_problems(self, problems: list[str]) -> None:
         self.problems_label.setText("\n".join(f"• {p}" for p in problems))
