@@ -119,8 +119,14 @@ def test_launcher_and_service_files_name_the_installed_program_and_icon() -> Non
 
 @pytest.mark.slow
 def test_wheel_carries_the_resources_and_the_window_uses_them(tmp_path: Path) -> None:
+    src = tmp_path / "src"  # a clean copy: an in-tree build/ would hide a broken setup.py
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for folder in ("lr_desktop", "resources"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(src)],
         capture_output=True,
         text=True,
         timeout=300,
