@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from lr_desktop import APP_ID, APP_NAME
 
@@ -44,9 +45,12 @@ def make_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
     return app
 
 
-def run(db_path: Path, *, demo: bool = False, smoke_sync: bool = False) -> int:
+def run(
+    db_path: Path, *, demo: bool = False, smoke_sync: bool = False, smoke_paint: bool = False
+) -> int:
     """Open the window on `db_path` (or on a fresh demo) and run until it closes
-    (`smoke_sync`: press Sync once, quit when it is done; see gui/smoke.py)."""
+    (`smoke_sync`: press Sync once, quit when it is done; `smoke_paint`: quit at the first
+    paint; see gui/smoke.py)."""
     from lr_desktop.gui.logsetup import install_excepthook, setup_logging
     from lr_desktop.gui.stop_signals import StopOnSignals
 
@@ -82,11 +86,15 @@ def run(db_path: Path, *, demo: bool = False, smoke_sync: bool = False) -> int:
             demo_linkrunner_key=session.linkrunner_key if session else None,
         )
         window.show()
-        smoke = None
+        smoke: Any = None
         if smoke_sync:
             from lr_desktop.gui.smoke import SmokeSync
 
             smoke = SmokeSync(window)
+        elif smoke_paint:
+            from lr_desktop.gui.smoke import SmokePaint
+
+            smoke = SmokePaint(window)
         code = int(app.exec())
         return max(code, smoke.exit_code) if smoke is not None else code
     finally:
