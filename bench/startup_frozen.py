@@ -52,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
             results[name].samples.append(time_to_paint(cmd, env))
         base.samples.append(time_to_window(["baseline"], env)[0])
         log(f"frozen startup rep {rep + 1}/{args.reps}: " + ", ".join(
-            f"{m.name.split()[0]} {m.samples[-1] * 1000:.0f} ms" for m in (*results.values(), base)
+            f"{m.label.split()[0]} {m.samples[-1] * 1000:.0f} ms" for m in (*results.values(), base)
         ))  # fmt: skip
     print("| side | median | samples (ms) |\n|---|---:|---|")
     for m in (*results.values(), base):
         samples = ", ".join(f"{s * 1000:.0f}" for s in m.samples)
-        print(f"| {m.name} | {m.median * 1000:.1f} ms | {samples} |")
+        print(f"| {m.label} | {m.median * 1000:.1f} ms | {samples} |")
     source, frozen = (m.median for m in results.values())
     print(f"\nfrozen ÷ source: {frozen / source:.2f}  (database of {args.n:,} users)")
     return 0
