@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,7 @@ def main(argv: list[str]) -> int:
     )
 
     print("smoke: " + ("all passed" if not failures else "FAILED: " + "; ".join(failures)))
+    shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
 
 
