@@ -23,6 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="open the demo only when no CleverTap configuration is stored in the database",
     )
+    # packaging check (CI): press Sync once the window is painted, quit when it is done
+    p.add_argument("--smoke-sync", action="store_true", help=argparse.SUPPRESS)
+    # start-up bench (bench/startup_frozen.py): print the first paint's time and quit
+    p.add_argument("--smoke-paint", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -47,4 +51,9 @@ def run(args: argparse.Namespace) -> int:
         fail(f"the window needs PySide6: {exc}")
         return 2
     demo = bool(args.demo) or (bool(args.demo_if_unconfigured) and not _configured(args))
-    return run_gui(db_path(args), demo=demo)
+    return run_gui(
+        db_path(args),
+        demo=demo,
+        smoke_sync=bool(args.smoke_sync),
+        smoke_paint=bool(args.smoke_paint),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import signal
 import sys
 import threading
@@ -18,6 +19,8 @@ from datetime import UTC, datetime
 
 from lr_desktop.cli.common import db_path, fail
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable, backend_name
+
+log = logging.getLogger("lr_desktop.cli.pull")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -98,17 +101,24 @@ def run(args: argparse.Namespace) -> int:
     from lr_desktop.store import StoreError
 
     path = db_path(args)
+    if args.watch:  # unattended (e.g. the systemd unit): the window's rotating log file too
+        from lr_desktop.gui.logsetup import setup_logging
+
+        log_path = setup_logging()
+        log.info("headless pull started (send: %s); log %s", bool(args.send), log_path)
     try:
         since = _parse_since(args.since) if args.since else None
         key = resolve_api_key()
         settings = settings_for(path)
     except (ValueError, KeyringUnavailable, KeyringFailure, StoreError) as exc:
+        log.error("pull cannot start: %s", exc)
         fail(str(exc))
         return 2
     if args.interval is not None and args.interval <= 0:
         fail("--interval must be more than 0 minutes")
         return 2
     if not key:
+        log.error("pull cannot start: no Linkrunner API key")
         fail("No Linkrunner API key: run `lr-desktop linkrunner-key set` or set LR_LINKRUNNER_KEY")
         return 2
     stop = threading.Event()
@@ -127,6 +137,16 @@ def run(args: argparse.Namespace) -> int:
 
             def on_report(cycle: WatchCycle) -> None:
                 _print_cycle(cycle, args.json)
+                if cycle.report:
+                    log.info("%s", _line(cycle.report))
+                if cycle.summary is not None:
+                    s = cycle.summary
+                    log.info(
+                        "sent: %d delivered, %d rejected, %d failed",
+                        s.delivered,
+                        s.rejected,
+                        s.failed,
+                    )
                 if cycle.report and cycle.report.rejected:
                     worst[0] = max(worst[0], 1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from lr_desktop import APP_ID, APP_NAME
 
@@ -12,16 +13,21 @@ log = logging.getLogger(__name__)
 
 
 def _stylesheet() -> str:
-    path = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        from importlib.resources import files
+    from lr_desktop.resources import resource_path
 
-        try:
-            return (files("lr_desktop.gui") / "style.qss").read_text(encoding="utf-8")
-        except (OSError, FileNotFoundError):
-            return ""
+    return resource_path("style.qss").read_text(encoding="utf-8")
+
+
+def app_icon():  # type: ignore[no-untyped-def]
+    """The app icon in every PNG size (the window, the task bar and a future tray use it)."""
+    from PySide6.QtGui import QIcon
+
+    from lr_desktop.resources import icon_paths
+
+    icon = QIcon()
+    for path in icon_paths():
+        icon.addFile(str(path))
+    return icon
 
 
 def make_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -34,11 +40,17 @@ def make_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setStyleSheet(_stylesheet())
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)  # Wayland/X11: match the window to lr-desktop.desktop
     return app
 
 
-def run(db_path: Path, *, demo: bool = False) -> int:
-    """Open the window on `db_path` (or on a fresh demo) and run until it closes."""
+def run(
+    db_path: Path, *, demo: bool = False, smoke_sync: bool = False, smoke_paint: bool = False
+) -> int:
+    """Open the window on `db_path` (or on a fresh demo) and run until it closes
+    (`smoke_sync`: press Sync once, quit when it is done; `smoke_paint`: quit at the first
+    paint; see gui/smoke.py)."""
     from lr_desktop.gui.logsetup import install_excepthook, setup_logging
     from lr_desktop.gui.stop_signals import StopOnSignals
 
@@ -74,7 +86,17 @@ def run(db_path: Path, *, demo: bool = False) -> int:
             demo_linkrunner_key=session.linkrunner_key if session else None,
         )
         window.show()
-        return int(app.exec())
+        smoke: Any = None
+        if smoke_sync:
+            from lr_desktop.gui.smoke import SmokeSync
+
+            smoke = SmokeSync(window)
+        elif smoke_paint:
+            from lr_desktop.gui.smoke import SmokePaint
+
+            smoke = SmokePaint(window)
+        code = int(app.exec())
+        return max(code, smoke.exit_code) if smoke is not None else code
     finally:
         try:
             if session is not None:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lr_desktop import APP_ID, APP_NAME, __version__
+from lr_desktop import APP_ID, APP_NAME
 from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.sync_panel import SyncPanel
 from lr_desktop.gui.workers import TaskRunner
@@ -671,14 +671,9 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir())))
 
     def _about(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
+        from lr_desktop.gui.about import AboutDialog
 
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"{APP_NAME} {__version__}\nKeeps CleverTap in step with Linkrunner attribution data.\n"
-            f"Database: {self.db_path}",
-        )
+        AboutDialog(self.db_path, self).exec()
 
     # -- drag and drop ---------------------------------------------------------------------
     def _dropped_files(self, event: QDragEnterEvent | QDropEvent) -> list[Path]:
