@@ -272,13 +272,13 @@ def describe_test_error(exc: Exception) -> str:
 
 
 def check_key(key: str, base_url: str | None) -> int | None:
-    """Ask Linkrunner for one attributed user: how many it has (None if it does not say).
+    """Ask Linkrunner for one campaign: how many it lists (None if it does not say).
     Raises the client's errors (KeyRejected for a bad key)."""
     from lr_desktop.linkrunner.client import LinkrunnerClient, RetryPolicy
 
     retry = RetryPolicy(max_retries=1, backoff_base=0.2, backoff_cap=1.0)
     with LinkrunnerClient(key, base_url=base_url, retry=retry, timeout=15.0) as client:
-        return client.attributed_users_page(1, limit=1).total
+        return client.campaigns_page(1, limit=1).total
 
 
 def describe_mapping(report: Any, file_name: str, *, shown: int = 8) -> str:

@@ -1,10 +1,18 @@
 """Pulling attributed users from the Linkrunner Data API into the queue.
 
-Incremental on `attributed_at`: each pull asks for [high-water mark - overlap, now] and
+Linkrunner's docs mark `display_id` required on /attributed-users, so a pull walks
+/campaigns and pulls each campaign (as Airbyte's connector does), incremental on
+`attributed_at` per campaign: each asks for [its high-water mark - overlap, now] and
 commits page by page (idempotent upserts, so re-read overlap rows count as unchanged).
-The high-water mark (newest `attributed_at` seen) only advances once every page of the
-pull is committed, so a crash or cancel mid-pull leaves it where it was and the next
-pull re-reads the same window: no gaps, no duplicates. One pull per database at a time.
+A campaign's mark (newest `attributed_at` seen) only advances once every page of that
+campaign is committed, so a crash or cancel mid-campaign leaves it where it was and the
+next pull re-reads the same window: no gaps, no duplicates. A campaign without a mark of
+its own starts from the single mark of the pulls before campaigns (`high_water_mark`).
+A campaign that errors or disappears is reported and the others go on; a rejected key
+or a cancel ends the whole pull. One pull per database at a time.
+
+What the answer leaves out (platform, type, network, CleverTap ID) is handled in
+`derive.py`: users whose platform is unknown wait, with `NO_PLATFORM_REASON`.
 """
 
 from __future__ import annotations
@@ -15,17 +23,26 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
+from lr_desktop.linkrunner.campaigns import CampaignResult, list_campaigns
 from lr_desktop.linkrunner.client import (
     Cancelled,
+    KeyRejected,
     LinkrunnerClient,
     LinkrunnerError,
+    NotFound,
     RetryPolicy,
+)
+from lr_desktop.linkrunner.derive import (
+    NO_PLATFORM_REASON,
+    UNKNOWN_PLATFORM,
+    Campaign,
+    prepare,
 )
 from lr_desktop.linkrunner.settings import (
     LinkrunnerSettings,
@@ -69,14 +86,21 @@ class PullReport:
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (record, reason)
     pages: int = 0
     records: int = 0
-    start: int | None = None  # window asked for (epoch seconds)
+    start: int | None = None  # window asked for (epoch seconds); campaigns have their own
     end: int | None = None
-    high_water_mark: int | None = None  # after this pull
+    high_water_mark: int | None = None  # newest attribution committed, after this pull
     cancelled: bool = False
+    waiting_platform: int = 0  # users waiting because Linkrunner did not name the platform
+    inferred: dict[str, int] = field(default_factory=dict)  # field -> users it was derived for
+    campaigns: list[CampaignResult] = field(default_factory=list)
+
+    @property
+    def failed_campaigns(self) -> list[CampaignResult]:
+        return [c for c in self.campaigns if c.state == "failed"]
 
     @property
     def ok(self) -> bool:
-        return not self.rejected
+        return not self.rejected and not self.failed_campaigns
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,24 +114,59 @@ class PullProgress:
     updated: int
     unchanged: int
     rejected: int
-    total: int | None  # users in the window, when Linkrunner says
+    total: int | None  # users in the campaign's window, when Linkrunner says
+    campaign: str | None = None  # display_id being pulled
+    campaigns_done: int = 0
+    campaigns_total: int = 0
 
 
 def lock_for(db_path: Path) -> FileLock:
     return FileLock(str(db_path) + ".pull.lock")
 
 
-def _map(records: list[dict[str, Any]], report: PullReport) -> list[Attribution]:
+def _map(
+    records: list[dict[str, Any]], report: PullReport, res: CampaignResult, campaign: Campaign
+) -> tuple[list[Attribution], set[str]]:
+    """The page's users, and the ids of those whose platform is unknown."""
     items: list[Attribution] = []
+    no_platform: set[str] = set()
     for raw in records:
         report.records += 1
+        res.records += 1
+        prepared = prepare(raw, campaign)
         try:
-            items.append(attribution_from_record(raw))
+            item = attribution_from_record(prepared.record)
         except RowProblem as exc:
             report.rejected += 1
+            res.rejected += 1
             if len(report.reasons) < MAX_REASONS:
                 report.reasons.append((_label(raw, report.records), exc.reason))
-    return items
+            continue
+        for name in prepared.inferred:
+            report.inferred[name] = report.inferred.get(name, 0) + 1
+        if prepared.platform_unknown:
+            item = replace(item, platform=UNKNOWN_PLATFORM)
+            no_platform.add(item.user_id)
+        items.append(item)
+    return items, no_platform
+
+
+def _explain(conn: sqlite3.Connection, items: list[Attribution], no_platform: set[str]) -> int:
+    """Say why users without a platform wait; clear that reason once one is known.
+    Returns how many of `no_platform` still wait for it (a known platform is kept)."""
+    waiting = [(NO_PLATFORM_REASON, i.user_id) for i in items if i.user_id in no_platform]
+    known = [(i.user_id, NO_PLATFORM_REASON) for i in items if i.user_id not in no_platform]
+    before = conn.total_changes
+    conn.executemany(
+        "UPDATE installs SET last_error = ? WHERE user_id = ? AND platform = '' "
+        "AND status = 'waiting_id'",
+        waiting,
+    )
+    still_waiting = conn.total_changes - before
+    conn.executemany(
+        "UPDATE installs SET last_error = NULL WHERE user_id = ? AND last_error = ?", known
+    )
+    return still_waiting
 
 
 def _label(raw: Any, number: int) -> str:
@@ -203,12 +262,7 @@ def _pull(
 ) -> PullReport:
     settings = load_settings(conn)
     overlap = settings.overlap_seconds if overlap_seconds is None else overlap_seconds
-    report = PullReport()
-    if since is not None:
-        report.start = int(since)
-    elif settings.high_water_mark is not None:
-        report.start = max(0, settings.high_water_mark - overlap)
-    report.end = int(now())
+    report = PullReport(start=int(since) if since is not None else None, end=int(now()))
     client = LinkrunnerClient(
         api_key,
         base_url=base_url or effective_base_url(settings),
@@ -233,60 +287,144 @@ def _pull(
         client.close()  # its cancel watcher with it
         raise
     report.run_id = int(cur.lastrowid or 0)
-    newest = settings.high_water_mark
     try:
         with client:
-            for display_id in settings.display_ids or [None]:
-                pages = client.iter_attributed_users(
-                    limit=page_size or settings.page_size,
-                    start=report.start,
-                    end=report.end,
-                    display_id=display_id,
-                    timezone=settings.timezone,
-                )
-                for page in pages:
-                    items = _map(page.records, report)
-                    with transaction(conn):
-                        counts = upsert_attributions(conn, items, source=SOURCE)
-                        _count(report, counts)
-                        report.pages += 1
-                        _finish_run(conn, report, "running", None)  # progress survives a crash
-                    for item in items:
-                        if item.attributed_at is not None and (
-                            newest is None or item.attributed_at > newest
-                        ):
-                            newest = item.attributed_at
-                    if progress is not None:
-                        progress(_progress(report, page.total))
+            campaigns = list_campaigns(
+                client,
+                page_size=page_size or settings.page_size,
+                only=settings.display_ids,
+                networks=settings.network_from_campaign,
+            )
+            report.campaigns = [CampaignResult(c.display_id, c.name, c.network) for c in campaigns]
+            for number, (campaign, res) in enumerate(zip(campaigns, report.campaigns, strict=True)):
+                mark = settings.mark_for(campaign.display_id)
+                if since is not None:
+                    res.start = int(since)
+                elif mark is not None:
+                    res.start = max(0, mark - overlap)
+                try:
+                    newest = _pull_campaign(
+                        conn,
+                        client,
+                        report,
+                        res,
+                        campaign,
+                        mark,
+                        settings,
+                        page_size,
+                        progress,
+                        (number, len(campaigns)),
+                    )
+                except (Cancelled, KeyRejected):
+                    raise
+                except NotFound:
+                    res.state, res.error = "gone", "no longer in Linkrunner"
+                    res.high_water_mark = mark
+                    continue
+                except LinkrunnerError as exc:
+                    res.state, res.error = "failed", str(exc)
+                    res.high_water_mark = mark
+                    log.warning("Linkrunner campaign %s not pulled: %s", campaign.display_id, exc)
+                    continue
+                if newest is not None:
+                    # A server that ignores end_timestamp must not push the mark past "now".
+                    newest = min(newest, max(report.end, mark or 0))
+                res.state, res.high_water_mark = "pulled", newest
+                with transaction(conn):
+                    if newest is not None:
+                        marks = dict(load_settings(conn).campaign_marks)
+                        marks[campaign.display_id] = newest
+                        update_settings(conn, campaign_marks=marks)
+                    _finish_run(conn, report, "running", None)
     except Cancelled:
         report.cancelled = True
-        report.high_water_mark = settings.high_water_mark
+        for res in report.campaigns:
+            if res.state == "pending":
+                res.state = "cancelled"
+        report.high_water_mark = load_settings(conn).newest_mark
         with transaction(conn):
             _finish_run(conn, report, "cancelled", None)
         return report
     except BaseException as exc:
-        report.high_water_mark = settings.high_water_mark
+        report.high_water_mark = load_settings(conn).newest_mark
         with transaction(conn):
             _finish_run(conn, report, "stopped", str(exc) if isinstance(exc, Exception) else None)
         raise
-    if newest is not None and report.end is not None:
-        # A server that ignores end_timestamp must not push the mark past our "now".
-        newest = min(newest, max(report.end, settings.high_water_mark or 0))
-    report.high_water_mark = newest
+    failed = report.failed_campaigns
+    error = (
+        f"{len(failed)} of {len(report.campaigns)} campaigns not pulled: "
+        + "; ".join(c.describe() for c in failed[:5])
+        if failed
+        else None
+    )
     with transaction(conn):
-        update_settings(conn, high_water_mark=newest, last_pull_at=time.time())
-        _finish_run(conn, report, "finished", None)
+        report.high_water_mark = update_settings(conn, last_pull_at=time.time()).newest_mark
+        _finish_run(conn, report, "finished", error)
     return report
 
 
-def _count(report: PullReport, counts: UpsertCounts) -> None:
+def _pull_campaign(
+    conn: sqlite3.Connection,
+    client: LinkrunnerClient,
+    report: PullReport,
+    res: CampaignResult,
+    campaign: Campaign,
+    mark: int | None,
+    settings: LinkrunnerSettings,
+    page_size: int | None,
+    progress: Callable[[PullProgress], None] | None,
+    position: tuple[int, int],  # (campaigns done before this one, campaigns in all)
+) -> int | None:
+    """Every page of one campaign, each committed; the newest attributed_at seen."""
+    newest = mark
+    pages = client.iter_attributed_users(
+        display_id=campaign.display_id,
+        limit=page_size or settings.page_size,
+        start=res.start,
+        end=report.end,
+        timezone=settings.timezone,
+    )
+    for page in pages:
+        items, no_platform = _map(page.records, report, res, campaign)
+        with transaction(conn):
+            counts = upsert_attributions(conn, items, source=SOURCE)
+            waiting = _explain(conn, items, no_platform)
+            _count(report, counts)
+            _count(res, counts)
+            res.waiting_platform += waiting
+            report.waiting_platform += waiting
+            report.pages += 1
+            res.pages += 1
+            _finish_run(conn, report, "running", None)  # progress survives a crash
+        for item in items:
+            if item.attributed_at is not None and (newest is None or item.attributed_at > newest):
+                newest = item.attributed_at
+        if progress is not None:
+            progress(_progress(report, page.total, campaign.display_id, *position))
+    return newest
+
+
+def _count(report: PullReport | CampaignResult, counts: UpsertCounts) -> None:
     report.imported += counts.imported
     report.updated += counts.updated
     report.unchanged += counts.unchanged
 
 
-def _progress(r: PullReport, total: int | None) -> PullProgress:
-    return PullProgress(r.pages, r.records, r.imported, r.updated, r.unchanged, r.rejected, total)
+def _progress(
+    r: PullReport, total: int | None, campaign: str, done: int, campaigns: int
+) -> PullProgress:
+    return PullProgress(
+        r.pages,
+        r.records,
+        r.imported,
+        r.updated,
+        r.unchanged,
+        r.rejected,
+        total,
+        campaign,
+        done,
+        campaigns,
+    )
 
 
 # -- the automatic loop ------------------------------------------------------------------
