@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,8 @@ from lr_desktop.linkrunner.client import (
     NotFound,
     RetryPolicy,
 )
-from lr_desktop.linkrunner.derive import (
-    NO_PLATFORM_REASON,
-    UNKNOWN_PLATFORM,
-    Campaign,
-    prepare,
-)
+from lr_desktop.linkrunner.derive import Campaign
+from lr_desktop.linkrunner.records import explain_waiting, map_records
 from lr_desktop.linkrunner.settings import (
     LinkrunnerSettings,
     effective_base_url,
@@ -51,8 +47,6 @@ from lr_desktop.linkrunner.settings import (
     resolve_api_key,
     update_settings,
 )
-from lr_desktop.mapping import RowProblem, attribution_from_record
-from lr_desktop.model import Attribution
 from lr_desktop.store import connect, transaction
 from lr_desktop.store.queue import UpsertCounts, upsert_attributions
 
@@ -69,7 +63,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SOURCE = "linkrunner-api"
-MAX_REASONS = 200  # rejected records kept with their reason (all are counted)
 
 
 class PullAlreadyRunning(LinkrunnerError):
@@ -122,59 +115,6 @@ class PullProgress:
 
 def lock_for(db_path: Path) -> FileLock:
     return FileLock(str(db_path) + ".pull.lock")
-
-
-def _map(
-    records: list[dict[str, Any]], report: PullReport, res: CampaignResult, campaign: Campaign
-) -> tuple[list[Attribution], set[str]]:
-    """The page's users, and the ids of those whose platform is unknown."""
-    items: list[Attribution] = []
-    no_platform: set[str] = set()
-    for raw in records:
-        report.records += 1
-        res.records += 1
-        prepared = prepare(raw, campaign)
-        try:
-            item = attribution_from_record(prepared.record)
-        except RowProblem as exc:
-            report.rejected += 1
-            res.rejected += 1
-            if len(report.reasons) < MAX_REASONS:
-                report.reasons.append((_label(raw, report.records), exc.reason))
-            continue
-        for name in prepared.inferred:
-            report.inferred[name] = report.inferred.get(name, 0) + 1
-        if prepared.platform_unknown:
-            item = replace(item, platform=UNKNOWN_PLATFORM)
-            no_platform.add(item.user_id)
-        items.append(item)
-    return items, no_platform
-
-
-def _explain(conn: sqlite3.Connection, items: list[Attribution], no_platform: set[str]) -> int:
-    """Say why users without a platform wait; clear that reason once one is known.
-    Returns how many of `no_platform` still wait for it (a known platform is kept)."""
-    waiting = [(NO_PLATFORM_REASON, i.user_id) for i in items if i.user_id in no_platform]
-    known = [(i.user_id, NO_PLATFORM_REASON) for i in items if i.user_id not in no_platform]
-    before = conn.total_changes
-    conn.executemany(
-        "UPDATE installs SET last_error = ? WHERE user_id = ? AND platform = '' "
-        "AND status = 'waiting_id'",
-        waiting,
-    )
-    still_waiting = conn.total_changes - before
-    conn.executemany(
-        "UPDATE installs SET last_error = NULL WHERE user_id = ? AND last_error = ?", known
-    )
-    return still_waiting
-
-
-def _label(raw: Any, number: int) -> str:
-    if isinstance(raw, dict):
-        uid = raw.get("user_id") or (raw.get("user_data") or {}).get("id")
-        if isinstance(uid, str | int) and str(uid).strip():
-            return f"user {str(uid)[:60]}"
-    return f"record {number}"
 
 
 def _finish_run(
@@ -385,10 +325,10 @@ def _pull_campaign(
         timezone=settings.timezone,
     )
     for page in pages:
-        items, no_platform = _map(page.records, report, res, campaign)
+        items, no_platform = map_records(page.records, report, res, campaign)
         with transaction(conn):
             counts = upsert_attributions(conn, items, source=SOURCE)
-            waiting = _explain(conn, items, no_platform)
+            waiting = explain_waiting(conn, items, no_platform)
             _count(report, counts)
             _count(res, counts)
             res.waiting_platform += waiting
