@@ -102,6 +102,12 @@ def test_a_failing_or_vanished_campaign_does_not_stop_the_others(db_path, emu, c
     marks = settings_for(db_path).campaign_marks
     assert broken not in marks and vanishing not in marks and set(states) <= set(marks)
     assert not report.ok and [c.display_id for c in report.failed_campaigns] == [broken]
+    from lr_desktop.gui.linkrunner_source import PullOutcome, describe_pull  # no Qt in it
+
+    name = report.failed_campaigns[0].name
+    assert f"campaigns not pulled: {name} (tried again next pull)" in describe_pull(
+        PullOutcome(report=report)
+    )
     conn = connect(db_path)
     state, error, detail = conn.execute(
         "SELECT state, error, detail FROM runs WHERE kind = 'pull'"

@@ -156,3 +156,14 @@ def test_a_later_answer_without_the_platform_keeps_the_known_one(db_path, emu):
     assert report.updated == 1
     row = rows(db_path)[uid]
     assert row["platform"] == "android" == rich["platform"] and row["last_error"] is None
+
+
+def test_the_cli_summary_says_what_was_derived_and_who_waits(db_path, emu, monkeypatch, capsys):
+    monkeypatch.setenv("LR_LINKRUNNER_ENDPOINT", emu.url)
+    monkeypatch.setenv("LR_LINKRUNNER_KEY", KEY)
+    assert main(["--db", str(db_path), "pull"]) == 0  # waiting is not a failure
+    out = capsys.readouterr().out
+    assert "derived: type INORGANIC (listed under a campaign) for 400" in out
+    assert "ad network (the campaign's channel, UNCONFIRMED)" in out
+    assert "Linkrunner did not say whether they installed on Android or iOS" in out
+    assert "Brand Keywords (asa-brand): " in out  # one line per campaign

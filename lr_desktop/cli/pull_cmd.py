@@ -71,6 +71,17 @@ def _line(report) -> str:  # type: ignore[no-untyped-def]
         f"{report.unchanged:,} unchanged, {report.rejected:,} rejected"
         f"; newest attribution {when}"
     )
+    derived = [
+        f"{why} for {report.inferred[name]:,}"
+        for name, why in (
+            ("attribution_type", "type INORGANIC (listed under a campaign)"),
+            ("ad_network", "ad network (the campaign's channel, UNCONFIRMED)"),
+            ("platform", "platform (device identifiers)"),
+        )
+        if report.inferred.get(name)
+    ]
+    if derived:
+        text += "\nnot in Linkrunner's answer, derived: " + "; ".join(derived)
     if report.waiting_platform:
         text += (
             f"\n{report.waiting_platform:,} users wait: Linkrunner did not say whether they "

@@ -211,6 +211,11 @@ def describe_pull(outcome: PullOutcome) -> str:
         parts.append(f"{r.updated:,} updated")
     if r.rejected:
         parts.append(f"{r.rejected:,} rejected (see Sync history)")
+    if r.waiting_platform:
+        parts.append(f"{r.waiting_platform:,} waiting: Linkrunner did not say Android or iOS")
+    if r.failed_campaigns:
+        names = ", ".join(c.name or c.display_id for c in r.failed_campaigns[:3])
+        parts.append(f"campaigns not pulled: {names} (tried again next pull)")
     text = head + (", ".join(parts) if parts else "nothing new")
     if outcome.send and outcome.due:
         text += f"; sending {outcome.due:,} to CleverTap…"
