@@ -7,13 +7,14 @@ import logging
 import pytest
 
 from lr_desktop.clevertap.endpoint import EndpointRefused
-from lr_desktop.emulators.linkrunner import LinkrunnerEmulator
+from lr_desktop.emulators.linkrunner import ONE_CAMPAIGN, LinkrunnerEmulator
 from lr_desktop.linkrunner.client import (
     KEY_REJECTED,
     BadAnswer,
     KeyRejected,
     LinkrunnerClient,
     LinkrunnerUnavailable,
+    NotFound,
     RetryPolicy,
     TokenBucket,
     parse_page,
@@ -25,7 +26,7 @@ FAST = RetryPolicy(max_retries=4, backoff_base=0.001, backoff_cap=0.005)
 
 @pytest.fixture
 def emu():
-    with LinkrunnerEmulator(KEY, seed=1, users=2500) as e:
+    with LinkrunnerEmulator(KEY, seed=1, users=2500, one_campaign=True) as e:
         yield e
 
 
@@ -41,7 +42,7 @@ def ids(pages) -> list[str]:
 
 def test_pages_until_the_last_one(emu):
     with client(emu) as c:
-        pages = list(c.iter_attributed_users(limit=1000))
+        pages = list(c.iter_attributed_users(display_id=ONE_CAMPAIGN, limit=1000))
     assert [len(p.records) for p in pages] == [1000, 1000, 500]
     assert sorted(ids(pages)) == sorted(emu.user_ids())
     assert pages[0].total == 2500
@@ -50,7 +51,7 @@ def test_pages_until_the_last_one(emu):
 def test_exact_multiple_stops_without_an_extra_request(emu):
     emu.add_users(500)  # 3000 users, 3 full pages
     with client(emu) as c:
-        pages = list(c.iter_attributed_users(limit=1000))
+        pages = list(c.iter_attributed_users(display_id=ONE_CAMPAIGN, limit=1000))
         assert len(pages) == 3 and c.requests == 3
     assert len(set(ids(pages))) == 3000
 
@@ -59,7 +60,11 @@ def test_time_window_is_inclusive_and_filters(emu):
     emu.add_users(7, attributed_at=2_000_000_000)
     emu.add_users(3, attributed_at=2_000_000_100)
     with client(emu) as c:
-        pages = list(c.iter_attributed_users(limit=5, start=2_000_000_000, end=2_000_000_099))
+        pages = list(
+            c.iter_attributed_users(
+                display_id=ONE_CAMPAIGN, limit=5, start=2_000_000_000, end=2_000_000_099
+            )
+        )
     assert len(ids(pages)) == 7 and [len(p.records) for p in pages] == [5, 2]
 
 
@@ -91,7 +96,7 @@ def test_page_size_the_server_names_wins():
 def test_bad_key_is_a_clear_error_without_the_key(emu, caplog):
     caplog.set_level(logging.DEBUG)
     with client(emu, key="wrong-key-XYZ") as c, pytest.raises(KeyRejected) as err:
-        c.attributed_users_page(1)
+        c.attributed_users_page(1, display_id=ONE_CAMPAIGN)
     assert str(err.value) == KEY_REJECTED
     assert "wrong-key-XYZ" not in caplog.text
     assert emu.stats()["unauthorised"] == 1
@@ -101,7 +106,7 @@ def test_key_never_in_urls_logs_or_repr(emu, caplog):
     caplog.set_level(logging.DEBUG)
     emu.fail_next(503)
     with client(emu) as c:
-        list(c.iter_attributed_users(limit=1000))
+        list(c.iter_attributed_users(display_id=ONE_CAMPAIGN, limit=1000))
         assert KEY not in repr(c)
         assert KEY not in repr(c._http.auth)
     assert caplog.text and KEY not in caplog.text
@@ -127,28 +132,28 @@ def test_override_must_be_loopback(url):
 def test_transient_failures_are_retried(emu, status):
     emu.fail_next(status, times=3)
     with client(emu) as c:
-        page = c.attributed_users_page(1, limit=10)
+        page = c.attributed_users_page(1, display_id=ONE_CAMPAIGN, limit=10)
         assert len(page.records) == 10 and c.retries == 3
 
 
 def test_retries_run_out(emu):
     emu.fail_next(503, times=10)
     with client(emu) as c, pytest.raises(LinkrunnerUnavailable) as err:
-        c.attributed_users_page(1)
+        c.attributed_users_page(1, display_id=ONE_CAMPAIGN)
     assert "HTTP 503" in str(err.value) and KEY not in str(err.value)
 
 
 def test_other_client_errors_are_not_retried(emu):
     emu.fail_next(400)
     with client(emu) as c, pytest.raises(BadAnswer):
-        c.attributed_users_page(1)
+        c.attributed_users_page(1, display_id=ONE_CAMPAIGN)
     assert c.requests == 1
 
 
 def test_client_stays_under_the_rate_limit(emu):
     emu.rate_limit = 20
     with client(emu, requests_per_second=15) as c:
-        pages = list(c.iter_attributed_users(limit=100))  # 25 requests
+        pages = list(c.iter_attributed_users(display_id=ONE_CAMPAIGN, limit=100))  # 25 requests
     assert len(pages) == 25
     stats = emu.stats()
     assert stats["rate_limited"] == 0
@@ -161,7 +166,9 @@ def test_emulator_429_is_retried_until_the_window_frees(emu):
         max_retries=100, backoff_base=0.02, backoff_cap=0.1, honour_retry_after=False
     )
     with client(emu, retry=retry) as c:
-        pages = list(c.iter_attributed_users(limit=250))  # 10 requests, limit 5/s
+        pages = list(
+            c.iter_attributed_users(display_id=ONE_CAMPAIGN, limit=250)
+        )  # 10 requests, limit 5/s
     assert sorted(ids(pages)) == sorted(emu.user_ids())
     assert emu.stats()["rate_limited"] > 0
 
@@ -186,3 +193,30 @@ def test_token_bucket_spacing():
     clock.t = 0.1  # one token refilled
     assert bucket.acquire(no_wait)
     assert bucket.acquire(no_wait) is False
+
+
+def test_campaigns_are_walked_page_by_page(emu):
+    emu.add_campaign("extra-1", "Extra one")
+    emu.add_campaign("extra-2", "Extra two")  # 8 campaigns in all
+    with client(emu) as c:
+        pages = list(c.iter_campaigns(limit=3))
+        assert [len(p.records) for p in pages] == [3, 3, 2] and c.requests == 3
+        listed = [r["display_id"] for p in pages for r in p.records]
+        assert listed == [x["display_id"] for x in emu.campaigns()]
+        tiktok = [r["display_id"] for p in c.iter_campaigns(channel="TIKTOK") for r in p.records]
+    assert tiktok == ["tt-spark"]
+
+
+def test_display_id_is_required_and_sent(emu):
+    with client(emu) as c:
+        with pytest.raises(ValueError):
+            c.attributed_users_page(1, display_id="")
+        assert c.attributed_users_page(1, display_id=ONE_CAMPAIGN, limit=3).total == 2500
+        assert c.attributed_users_page(1, display_id="g-uac").total == 0
+
+
+def test_a_campaign_that_is_gone_reads_as_not_found(emu):
+    emu.remove_campaign(ONE_CAMPAIGN)
+    with client(emu) as c, pytest.raises(NotFound):
+        c.attributed_users_page(1, display_id=ONE_CAMPAIGN)
+    assert c.requests == 1  # not retried

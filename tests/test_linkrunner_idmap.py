@@ -127,3 +127,25 @@ def test_cli_exit_codes(db_path, tmp_path, capsys):
     assert main(["--db", str(db_path), "map-ids", str(bad)]) == 1
     assert "row 2: CleverTap ID is missing" in capsys.readouterr().err
     assert main(["--db", str(db_path), "map-ids", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_an_optional_platform_column_is_checked_row_by_row(db_path, tmp_path):
+    conn = connect(db_path)
+    with transaction(conn):  # as a pull stores a user Linkrunner named no platform for
+        upsert_attributions(
+            conn, [Attribution("p1", "INORGANIC", "", 1767225600)], source="linkrunner-api"
+        )
+    conn.close()
+    seed(db_path)
+    path = write(
+        tmp_path,
+        "user_id,platform,clevertap_id\np1,web,ct-p1\np1,iOS,ct-p1\nu1,ios,ct-u1\n",
+    )
+    report = import_id_mapping(db_path, path)
+    assert report.rejections == [(2, "platform 'web' is not android or ios")]
+    assert report.matched == 2
+    conn = connect(db_path)
+    platforms = dict(conn.execute("SELECT user_id, platform FROM installs"))
+    conn.close()
+    assert platforms["p1"] == "ios" and platforms["u1"] == "android"  # named one kept
+    assert status(db_path)["p1"] == ("queued", "ct-p1")

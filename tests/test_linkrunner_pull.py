@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from lr_desktop.emulators.linkrunner import LinkrunnerEmulator
-from lr_desktop.linkrunner.client import BadAnswer, KeyRejected, RetryPolicy
+from lr_desktop.emulators.linkrunner import ONE_CAMPAIGN, LinkrunnerEmulator
+from lr_desktop.linkrunner.client import KeyRejected, RetryPolicy
 from lr_desktop.linkrunner.pull import PullAlreadyRunning, lock_for, pull_once, settings_for, watch
+from lr_desktop.mapping import parse_timestamp
 from lr_desktop.store import connect, transaction
 
 KEY = "lr-pull-key-Qw3"
@@ -26,6 +27,21 @@ NO_RETRY = RetryPolicy(max_retries=0)
 def emu():
     with LinkrunnerEmulator(KEY, seed=2, users=2300, rate_limit=None) as e:
         yield e
+
+
+@pytest.fixture
+def emu1():
+    """Every user in one campaign: paging and marks of a single campaign."""
+    with LinkrunnerEmulator(KEY, seed=2, users=2300, rate_limit=None, one_campaign=True) as e:
+        yield e
+
+
+def newest_per_campaign(emu: LinkrunnerEmulator) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for u in emu.users():
+        at = parse_timestamp(u["attributed_at"])
+        out[u["campaign_display_id"]] = max(out.get(u["campaign_display_id"], 0), at)
+    return out
 
 
 def pull(db_path: Path, emu: LinkrunnerEmulator, **kw):
@@ -52,16 +68,19 @@ def runs(db_path: Path) -> list[tuple]:
         conn.close()
 
 
-def test_first_pull_takes_everything_and_is_recorded(db_path, emu):
+def test_first_pull_walks_every_campaign_and_is_recorded(db_path, emu):
     report = pull(db_path, emu)
     assert (report.imported, report.updated, report.unchanged, report.rejected) == (2300, 0, 0, 0)
-    assert report.pages == 5
+    per_campaign = newest_per_campaign(emu)
+    assert [c.display_id for c in report.campaigns] == [c["display_id"] for c in emu.campaigns()]
+    sizes = {c.display_id: c.records for c in report.campaigns}
+    assert sum(sizes.values()) == 2300 and all(sizes.values())
+    assert report.pages == sum((n + 499) // 500 for n in sizes.values())
+    assert {c.state for c in report.campaigns} == {"pulled"}
     assert sorted(db_users(db_path)) == sorted(emu.user_ids())
-    newest = max(u["attributed_at"] for u in emu.users())
-    from lr_desktop.mapping import parse_timestamp
-
-    assert report.high_water_mark == parse_timestamp(newest)
-    assert settings_for(db_path).high_water_mark == report.high_water_mark
+    assert report.high_water_mark == max(per_campaign.values())
+    assert settings_for(db_path).campaign_marks == per_campaign
+    assert settings_for(db_path).newest_mark == report.high_water_mark
     [(kind, state, total, rejected, detail)] = runs(db_path)
     assert (kind, state, total, rejected) == ("pull", "finished", 2300, 0)
     assert json.loads(detail)["imported"] == 2300
@@ -76,10 +95,15 @@ def test_first_pull_takes_everything_and_is_recorded(db_path, emu):
 
 def test_next_pulls_are_incremental_and_idempotent(db_path, emu):
     first = pull(db_path, emu)
+    marks = settings_for(db_path).campaign_marks
     again = pull(db_path, emu)
     assert again.imported == 0 and again.updated == 0
-    assert again.start == first.high_water_mark - 3600  # the overlap is re-read, unchanged
+    # each campaign re-reads its own overlap, unchanged
+    assert {c.display_id: c.start for c in again.campaigns} == {
+        k: v - 3600 for k, v in marks.items()
+    }
     assert again.records == again.unchanged < 2300
+    assert first.high_water_mark == again.high_water_mark
     emu.add_users(120)
     third = pull(db_path, emu)
     assert third.imported == 120 and third.updated == 0
@@ -88,59 +112,64 @@ def test_next_pulls_are_incremental_and_idempotent(db_path, emu):
     assert set(users) == emu.user_ids()
 
 
-def test_late_rows_inside_the_overlap_are_not_missed(db_path, emu):
+def test_late_rows_inside_the_overlap_are_not_missed(db_path, emu1):
+    emu = emu1
     first = pull(db_path, emu, overlap_seconds=600)
     emu.add_users(4, attributed_at=first.high_water_mark - 300)  # arrived late
     emu.add_users(2, attributed_at=first.high_water_mark - 5000)  # later than any overlap
     second = pull(db_path, emu, overlap_seconds=600)
     assert second.imported == 4
-    assert settings_for(db_path).high_water_mark == first.high_water_mark
+    assert settings_for(db_path).campaign_marks == {ONE_CAMPAIGN: first.high_water_mark}
     # --since re-reads further back and catches the rest
     third = pull(db_path, emu, since=first.high_water_mark - 6000)
     assert third.imported == 2
     assert set(db_users(db_path)) == emu.user_ids()
 
 
-def test_failure_after_some_pages_keeps_the_mark_and_resume_fills_the_gap(db_path, emu):
+def test_failure_after_some_pages_keeps_the_mark_and_resume_fills_the_gap(db_path, emu1):
+    emu = emu1
     seen = []
 
     def fail_after_two(p) -> None:
         seen.append(p.pages)
         if p.pages == 2:
-            emu.fail_next(400)  # not retryable: the pull stops here
+            emu.fail_next(400)  # not retryable: the campaign stops here
 
-    with pytest.raises(BadAnswer):
-        pull(db_path, emu, progress=fail_after_two)
+    failed = pull(db_path, emu, progress=fail_after_two)
+    states = {c.display_id: c.state for c in failed.campaigns}
+    assert states.pop(ONE_CAMPAIGN) == "failed" and not failed.ok
+    assert set(states.values()) == {"pulled"}  # the other (empty) campaigns went on
+    assert "HTTP 400" in failed.failed_campaigns[0].error
     assert len(db_users(db_path)) == 1000
-    assert settings_for(db_path).high_water_mark is None
-    assert runs(db_path)[0][1] == "stopped"
+    assert ONE_CAMPAIGN not in settings_for(db_path).campaign_marks
+    [(_kind, state, _total, _rejected, detail)] = runs(db_path)
+    assert state == "finished" and "HTTP 400" in json.loads(detail)["campaigns"][0]["error"]
     report = pull(db_path, emu)
     assert report.imported == 1300 and report.unchanged == 1000
     users = db_users(db_path)
     assert len(users) == len(set(users)) and set(users) == emu.user_ids()
 
 
-def test_cancel_between_pages(db_path, emu):
+def test_cancel_between_pages(db_path, emu1):
     cancel = threading.Event()
-    report = pull(db_path, emu, cancel=cancel, progress=lambda p: cancel.set())
+    report = pull(db_path, emu1, cancel=cancel, progress=lambda p: cancel.set())
     assert report.cancelled and report.pages == 1
-    assert settings_for(db_path).high_water_mark is None
+    assert ONE_CAMPAIGN not in settings_for(db_path).campaign_marks
     assert runs(db_path)[0][1] == "cancelled"
 
 
 def test_rejected_records_are_counted_with_reasons(db_path, emu):
     now = emu.users()[0]["attributed_at"]
-    from lr_desktop.mapping import parse_timestamp
-
     at = parse_timestamp(now)
     emu.add_records(
-        [{"attributed_at": now, "user_data": {"id": "no-platform"}, "ad_channel": "META"}],
+        [{"attributed_at": now, "user_data": {"id": "no-install"}, "campaign_display_id": "g-uac"}],
         attributed_at=at,
     )
     report = pull(db_path, emu)
     assert report.rejected == 1 and report.imported == 2300
-    assert report.reasons[0][0] == "user no-platform"
-    assert "platform" in report.reasons[0][1]
+    assert report.reasons[0][0] == "user no-install"
+    assert "installed_at" in report.reasons[0][1]
+    assert [c.rejected for c in report.campaigns if c.display_id == "g-uac"] == [1]
     assert runs(db_path)[0][3] == 1
 
 
@@ -173,7 +202,7 @@ def test_cancel_ends_a_pull_stalled_mid_request(db_path: Path) -> None:
     """Linkrunner stops answering mid-pull; a cancel (the window closing) ends the request
     at once instead of after its 30 s read timeout, and the pages before it are kept.
     Without retries left, the ended request still reads as a cancel, not an outage."""
-    with LinkrunnerEmulator(KEY, seed=5, users=3500, rate_limit=None) as emu:
+    with LinkrunnerEmulator(KEY, seed=5, users=3500, rate_limit=None, one_campaign=True) as emu:
         hold = emu.hold(page=2)
         cancel = threading.Event()
         reports: list = []
@@ -197,7 +226,7 @@ def test_cancel_ends_a_pull_stalled_mid_request(db_path: Path) -> None:
 
 
 def test_sigkill_mid_pull_then_resume(db_path):
-    with LinkrunnerEmulator(KEY, seed=5, users=3500, rate_limit=None) as emu:
+    with LinkrunnerEmulator(KEY, seed=5, users=3500, rate_limit=None, one_campaign=True) as emu:
         hold = emu.hold(page=3)
         proc = subprocess.Popen(
             [sys.executable, "-m", "lr_desktop", "--db", str(db_path), "pull", "--json"],
@@ -215,7 +244,7 @@ def test_sigkill_mid_pull_then_resume(db_path):
                 proc.kill()
                 proc.wait(30)
         assert len(db_users(db_path)) == 2000  # pages 1 and 2 were committed
-        assert settings_for(db_path).high_water_mark is None
+        assert ONE_CAMPAIGN not in settings_for(db_path).campaign_marks
         assert runs(db_path)[0][1] == "running"  # died without a word
         report = pull_once(db_path, api_key=KEY, base_url=emu.url, retry=FAST)
         assert report.imported == 1500 and report.unchanged == 2000
@@ -237,7 +266,10 @@ def test_cli_pull_exit_codes(db_path, emu, monkeypatch, capsys):
     assert main(["--db", str(db_path), "pull", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["imported"] == 2300
-    emu.add_records([{"user_data": {"id": "broken"}}], attributed_at=emu.clock() - 60)
+    emu.add_records(
+        [{"user_data": {"id": "broken"}, "campaign_display_id": "g-uac"}],
+        attributed_at=emu.clock() - 60,
+    )
     assert main(["--db", str(db_path), "pull", "--since", "2000-01-01T00:00:00Z"]) == 1
     out = capsys.readouterr()
     assert "1 rejected" in out.out and "broken" in out.err

@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "map-ids",
         help="import a user_id,clevertap_id mapping",
         description="Set the CleverTap IDs of users already in the queue from a CSV with the "
-        "header user_id,clevertap_id. Users waiting for an ID are queued for sending.",
+        "header user_id,clevertap_id. Users waiting for an ID are queued for sending. An "
+        "optional platform column (android or ios) gives the platform of users Linkrunner "
+        "named none for; it never changes one Linkrunner named.",
     )
     p.add_argument("file", metavar="FILE", help="CSV file (UTF-8, header user_id,clevertap_id)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")

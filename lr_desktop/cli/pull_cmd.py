@@ -1,9 +1,10 @@
-"""`lr-desktop pull` (attributed users from the Linkrunner Data API) and
-`lr-desktop linkrunner-key set|clear|show` (the API key, in the OS keyring only).
+"""`lr-desktop pull` (attributed users from the Linkrunner Data API, campaign by campaign)
+and `lr-desktop linkrunner-key set|clear|show` (the API key, in the OS keyring only).
 
 The key is never taken from the command line: `set` reads it from a prompt or stdin;
 LR_LINKRUNNER_KEY overrides the keyring for scripts; LR_LINKRUNNER_ENDPOINT points the
-pull at the loopback emulator. Exit codes: 0 ok, 1 some records rejected, 2 key/config.
+pull at the loopback emulator. Exit codes: 0 ok, 1 some records rejected or some
+campaigns not pulled, 2 key/config.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "pull",
         help="fetch new attributed users from Linkrunner",
-        description="Fetch attributed users from the Linkrunner Data API into the queue "
-        "(incremental: only what is new since the last pull, plus a small overlap).",
+        description="Fetch attributed users from the Linkrunner Data API into the queue, "
+        "campaign by campaign (incremental per campaign: only what is new since that "
+        "campaign's last pull, plus a small overlap). Users Linkrunner names no CleverTap "
+        "ID or no platform for wait for an ID mapping (lr-desktop map-ids).",
     )
     p.add_argument("--since", metavar="ISO", help="read from this time (e.g. 2026-01-01T00:00Z)")
     p.add_argument("--json", action="store_true", help="print one JSON object per pull")
@@ -66,10 +69,29 @@ def _line(report) -> str:  # type: ignore[no-untyped-def]
         else "-"
     )
     text = (
-        f"pulled {report.records:,} records in {report.pages} pages: {report.imported:,} new, "
-        f"{report.updated:,} updated, {report.unchanged:,} unchanged, {report.rejected:,} rejected"
+        f"pulled {report.records:,} records from {len(report.campaigns)} campaigns in "
+        f"{report.pages} pages: {report.imported:,} new, {report.updated:,} updated, "
+        f"{report.unchanged:,} unchanged, {report.rejected:,} rejected"
         f"; newest attribution {when}"
     )
+    derived = [
+        f"{why} for {report.inferred[name]:,}"
+        for name, why in (
+            ("attribution_type", "type INORGANIC (listed under a campaign)"),
+            ("ad_network", "ad network (the campaign's channel, UNCONFIRMED)"),
+            ("platform", "platform (device identifiers)"),
+        )
+        if report.inferred.get(name)
+    ]
+    if derived:
+        text += "\nnot in Linkrunner's answer, derived: " + "; ".join(derived)
+    if report.waiting_platform:
+        text += (
+            f"\n{report.waiting_platform:,} users wait: Linkrunner did not say whether they "
+            "installed on Android or iOS (map-ids with a platform column sends them)"
+        )
+    for campaign in report.campaigns:
+        text += f"\n  {campaign.describe()}"
     return text + (" (cancelled)" if report.cancelled else "")
 
 
@@ -147,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
                         s.rejected,
                         s.failed,
                     )
-                if cycle.report and cycle.report.rejected:
+                if cycle.report and not cycle.report.ok:
                     worst[0] = max(worst[0], 1)
 
             watch(
@@ -164,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
             _print_cycle(cycle, args.json)
             if cycle.error and cycle.report is None:
                 return 2
-            bad = (cycle.report and cycle.report.rejected) or (
+            bad = (cycle.report and not cycle.report.ok) or (
                 cycle.summary is not None and not cycle.summary.ok
             )
             return 2 if cycle.error else 1 if bad else 0
@@ -174,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             _print_cycle(WatchCycle(error=str(exc)), args.json)
             return 2
         _print_cycle(WatchCycle(report=report), args.json)
-        return 1 if report.rejected else 0
+        return 0 if report.ok else 1
     finally:
         signal.signal(signal.SIGINT, previous)
 

@@ -1,19 +1,31 @@
 """A Linkrunner Data API emulator on 127.0.0.1 (demo and tests).
 
-`GET /api/v1/attributed-users` with header `linkrunner-key`, query `page` (1-based),
-`limit` (<= 1000), `start_timestamp`/`end_timestamp` (inclusive; ISO 8601, `YYYY-MM-DD
-HH:MM:SS`, a date, or epoch seconds; naive values are read in `timezone`, default UTC),
-optional `display_id` (a campaign). Newest first. The envelope is an assumption
-(Linkrunner does not document it precisely; the client accepts several):
+`GET /api/v1/campaigns` (query `page`, `limit` <= 1000, default 10, `filter`
+ALL/ACTIVE/INACTIVE, `channel` GOOGLE/META/TIKTOK) lists campaigns, with the fields of
+Airbyte's connector schema (display_id, name, created_at, update_at, google, meta, active,
+link, attributed_users, ...). `GET /api/v1/attributed-users` with header `linkrunner-key`,
+query `display_id` (REQUIRED, as Linkrunner's docs mark it), `page` (1-based), `limit`
+(<= 1000, default 10), `start_timestamp`/`end_timestamp` (inclusive; ISO 8601,
+`YYYY-MM-DD HH:MM:SS`, a date, or epoch seconds; naive values are read in `timezone`,
+default UTC). Newest first. The envelope is an assumption (Linkrunner does not document
+it precisely; the client accepts several):
 
     {"status": 200, "msg": "Attributed users",
      "data": {"users": [...], "pagination": {"page", "limit", "total", "pages"}}}
 
-Answers 401 for a missing or wrong key, 400 for bad paging, 429 (Retry-After: 1) above
-`rate_limit` requests in any one second. Control endpoints (no key) under `/_emulator/`:
-`GET stats`, `GET users`, `POST users {"count", "attributed_at"?}`, `POST trickle
-{"count", "every"}` (count 0 stops), `POST faults {"status", "times"}` (status 0 drops the
-connection), `POST reset`.
+Two answer shapes (`shape=`): "rich" (the demo's) adds `clevertap_id`, `platform` and
+`ad_channel` (the network) to each user; "documented" sends only the fields Airbyte's
+schema lists (no CleverTap ID, platform, type or network; iOS devices carry `idfv`, some
+Android ones `gaid`, the rest nothing that names the platform). Every served user came
+through a campaign: with `display_id` required, organic installs are not listed.
+
+Error answers are GUESSES (Linkrunner documents none for these cases): no `display_id`
+-> 400 `{"status": 400, "msg": "display_id is required"}`; an unknown campaign -> 404
+`{"status": 404, "msg": "Campaign not found"}`; 401 for a missing or wrong key, 400 for
+bad paging, 429 (Retry-After: 1) above `rate_limit` requests in any one second. Control
+endpoints (no key) under `/_emulator/`: `GET stats`, `GET users`, `POST users {"count",
+"attributed_at"?}`, `POST trickle {"count", "every"}` (count 0 stops), `POST faults
+{"status", "times"}` (status 0 drops the connection), `POST reset`.
 
 Run standalone: `python -m lr_desktop.emulators.linkrunner --users 500 --trickle 5 --every 10`.
 """
@@ -28,101 +40,38 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lr_desktop.emulators.httpserver import DROP, HttpServer, Request, Response
+from lr_desktop.emulators.linkrunner_data import (
+    ONE_CAMPAIGN,
+    campaign_records,
+    documented_view,
+    generate_user,
+    iso,
+    paged,
+    select_campaigns,
+)
 
-__all__ = ["DEMO_KEY", "Hold", "LinkrunnerEmulator", "generate_user", "iso"]
+__all__ = [
+    "CAMPAIGNS_PATH",
+    "DEMO_KEY",
+    "ONE_CAMPAIGN",
+    "USERS_PATH",
+    "Hold",
+    "LinkrunnerEmulator",
+    "generate_user",
+    "iso",
+]
 
 DEMO_KEY = "demo-linkrunner-key"
 USERS_PATH = "/api/v1/attributed-users"
+CAMPAIGNS_PATH = "/api/v1/campaigns"
 MAX_LIMIT = 1000
-
-# network -> (publisher platform, campaigns as (display id, name))
-CAMPAIGNS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "META": ("facebook", (("meta-summer", "Summer Sale"), ("meta-retarget", "Retargeting Q3"))),
-    "GOOGLE": ("google", (("g-uac", "UAC Installs"), ("g-brand", "Brand Search"))),
-    "TIKTOK": ("tiktok", (("tt-spark", "Creators Spark"),)),
-    "APPLE_SEARCH_ADS": ("apple", (("asa-brand", "Brand Keywords"),)),
-}
-_NETWORK_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
-ORGANIC_SHARE = 0.4
-WITHOUT_CLEVERTAP_ID_SHARE = 0.1
-_FIRST = ("Asha", "Ravi", "Meera", "John", "Li", "Sara", "Omar", "Nina", "Karan", "Zoe")
-_LAST = ("Shah", "Iyer", "Smith", "Chen", "Khan", "Garcia", "Rao", "Müller", "Das", "Kim")
-_PHONES = {"android": ("Pixel 8", "Galaxy S23", "Redmi Note 12"), "ios": ("iPhone 15", "iPhone 13")}
-
-
-def iso(epoch: float) -> str:
-    """Epoch seconds -> `2026-01-05T10:11:12.000Z` (how the emulator writes times)."""
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def generate_user(rng: random.Random, number: int, attributed_at: float) -> dict[str, Any]:
-    """One attributed user in the Data API's shape (assumed where the docs are silent):
-    organic installs have `ad_channel` "ORGANIC"; `platform` is given both at the top level
-    and in `user_data.device_data`; `user_data.clevertap_id` is what the app passed to the
-    Linkrunner SDK (`setAdditionalData({clevertap_id})`), and ~10% have none yet."""
-    platform = "ios" if rng.random() < 0.35 else "android"
-    installed = int(attributed_at) - rng.randrange(0, 600)
-    organic = rng.random() < ORGANIC_SHARE
-    first, last = rng.choice(_FIRST), rng.choice(_LAST)
-    uid = f"lr-user-{number:07d}"
-    ct_id = None if rng.random() < WITHOUT_CLEVERTAP_ID_SHARE else f"__{rng.getrandbits(64):016x}"
-    record: dict[str, Any] = {
-        "attributed_at": iso(attributed_at),
-        "installed_at": iso(installed),
-        "store_click_at": None,
-        "platform": platform,
-        "ad_channel": "ORGANIC",
-        "campaign_display_id": None,
-        "campaign_name": None,
-        "link": None,
-        "meta_ad_id": None,
-        "ad_set_id": None,
-        "ad_set_name": None,
-        "ad_creative_id": None,
-        "ad_creative_name": None,
-        "publisher_platform": None,
-        "platform_position": None,
-        "user_data": {
-            "id": uid,
-            "name": f"{first} {last}",
-            "email": f"{first.lower()}.{number}@example.com",
-            "phone": f"+91 9{rng.randrange(10**8, 10**9)}",
-            "clevertap_id": ct_id,
-            "device_data": {
-                "platform": platform,
-                "os": "iOS" if platform == "ios" else "Android",
-                "model": rng.choice(_PHONES[platform]),
-            },
-        },
-    }
-    if not organic:
-        network = rng.choices(list(CAMPAIGNS), _NETWORK_WEIGHTS)[0]
-        if platform == "android" and network == "APPLE_SEARCH_ADS":
-            network = "GOOGLE"
-        publisher, campaigns = CAMPAIGNS[network]
-        display_id, name = rng.choice(campaigns)
-        ad_set = rng.randrange(1, 4)
-        record.update(
-            ad_channel=network,
-            campaign_display_id=display_id,
-            campaign_name=name,
-            link=f"https://app.lrnr.in/{display_id}",
-            store_click_at=iso(installed - rng.randrange(30, 3600)),
-            ad_set_id=f"{display_id}-set-{ad_set}",
-            ad_set_name=f"{name} / set {ad_set}",
-            ad_creative_id=f"{display_id}-cr-{rng.randrange(1, 6)}",
-            ad_creative_name=f"{name} creative",
-            publisher_platform=publisher,
-            platform_position="feed" if network in ("META", "TIKTOK") else None,
-        )
-        if network == "META":
-            record["meta_ad_id"] = str(rng.randrange(10**14, 10**15))
-    return record
+DEFAULT_LIMIT = 10  # Linkrunner's documented default page size
+SHAPES = ("rich", "documented")
 
 
 def _parse_time(text: str, tz: str) -> float:
@@ -142,11 +91,13 @@ def _epoch(iso_text: str) -> float:
 
 @dataclass
 class Hold:
-    """Requests for pages >= `page` wait until `release()`; `reached` is set when one does."""
+    """Requests for pages >= `page` (of campaign `display_id`, or of any) wait until
+    `release()`; `reached` is set when one does."""
 
     page: int
     reached: threading.Event
     released: threading.Event
+    display_id: str | None = None
 
     def release(self) -> None:
         self.released.set()
@@ -166,8 +117,14 @@ class LinkrunnerEmulator:
         port: int = 0,
         rate_limit: int | None = 30,
         clock: Callable[[], float] = time.time,
+        shape: str = "rich",
+        one_campaign: bool = False,
     ) -> None:
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}")
         self.api_key = api_key
+        self.shape = shape
+        self.one_campaign = one_campaign  # every user in ONE_CAMPAIGN (paging tests)
         self.rate_limit = rate_limit
         self.clock = clock
         self._seed = seed
@@ -182,7 +139,10 @@ class LinkrunnerEmulator:
     def _init_state(self) -> None:
         with self._lock:
             self._rng = random.Random(self._seed)
-            self._users: list[dict[str, Any]] = []
+            self._users: list[dict[str, Any]] = []  # as served
+            self._rich: list[dict[str, Any]] = []  # what Linkrunner knows (CleverTap IDs...)
+            self._campaigns = campaign_records(self.clock() - self._days * 86400)
+            self._campaign_faults: dict[str, list[int]] = {}
             self._times: list[float] = []  # attributed_at (epoch) per user, same order
             self._recent: collections.deque[float] = collections.deque()  # served, last 1 s
             self._window: collections.deque[float] = collections.deque()  # all, last 1 s
@@ -237,6 +197,16 @@ class LinkrunnerEmulator:
             added = []
             for t in times:
                 user = generate_user(self._rng, len(self._users) + 1, t)
+                if self.one_campaign:
+                    user.update(
+                        ad_channel="META",
+                        campaign_display_id=ONE_CAMPAIGN,
+                        campaign_name="Summer Sale",
+                        link=f"https://app.lrnr.in/{ONE_CAMPAIGN}",
+                    )
+                self._rich.append(user)
+                if self.shape == "documented":
+                    user = documented_view(user, self._rng)
                 self._users.append(user)
                 self._times.append(float(int(t)))
                 added.append(user)
@@ -252,11 +222,39 @@ class LinkrunnerEmulator:
         with self._lock:
             for rec in records:
                 self._users.append(rec)
+                self._rich.append(rec)
                 self._times.append(float(int(attributed_at)))
 
     def users(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._users)
+
+    def rich_users(self) -> list[dict[str, Any]]:
+        """The users as the "rich" shape has them (CleverTap IDs, platforms, networks),
+        whichever shape is served: what an ID mapping from the app's backend would know."""
+        with self._lock:
+            return list(self._rich)
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{k: v for k, v in c.items() if k != "_channel"} for c in self._campaigns]
+
+    def remove_campaign(self, display_id: str) -> None:
+        """The campaign disappears: no longer listed, and its users' endpoint answers 404."""
+        with self._lock:
+            self._campaigns = [c for c in self._campaigns if c["display_id"] != display_id]
+
+    def add_campaign(self, display_id: str, name: str, channel: str | None = None) -> None:
+        """A campaign the generator never fills (add_records can)."""
+        record = {**campaign_records(self.clock())[0], "display_id": display_id, "name": name}
+        record.update(google=channel == "GOOGLE", meta=channel == "META", _channel=channel)
+        with self._lock:
+            self._campaigns.append(record)
+
+    def fail_campaign(self, display_id: str, status: int, times: int = 1) -> None:
+        """Answer the next `times` requests for this campaign's users with `status`."""
+        with self._lock:
+            self._campaign_faults.setdefault(display_id, []).extend([status] * times)
 
     def user_ids(self) -> set[str]:
         with self._lock:
@@ -289,9 +287,10 @@ class LinkrunnerEmulator:
         with self._lock:
             self._faults.extend([status] * times)
 
-    def hold(self, page: int) -> Hold:
-        """Make requests for pages >= `page` wait (e.g. to kill a client mid-pull)."""
-        h = Hold(page, threading.Event(), threading.Event())
+    def hold(self, page: int, display_id: str | None = None) -> Hold:
+        """Make requests for pages >= `page` (of one campaign, or of any) wait (e.g. to
+        kill a client mid-pull)."""
+        h = Hold(page, threading.Event(), threading.Event(), display_id)
         with self._lock:
             self._holds.append(h)
         return h
@@ -321,11 +320,45 @@ class LinkrunnerEmulator:
     async def handle(self, req: Request) -> Response:
         if req.path.startswith("/_emulator/"):
             return self._control(req)
-        if req.path.rstrip("/") != USERS_PATH:
+        path = req.path.rstrip("/")
+        if path not in (USERS_PATH, CAMPAIGNS_PATH):
             return Response(404, {"status": 404, "msg": "Not found"})
         if req.method != "GET":
             return Response(405, {"status": 405, "msg": "Method not allowed"})
+        if path == CAMPAIGNS_PATH:
+            return self._list_campaigns(req)
         return await self._attributed_users(req)
+
+    def _authorised(self, req: Request) -> bool:
+        if req.headers.get("linkrunner-key") == self.api_key:
+            return True
+        with self._lock:
+            self.counters["requests"] += 1
+            self.counters["unauthorised"] += 1
+        return False
+
+    def _list_campaigns(self, req: Request) -> Response:
+        if not self._authorised(req):
+            return Response(401, {"status": 401, "msg": "Invalid API key"})
+        early, fault = self._admit()
+        if early is not None:
+            return early
+        if fault is not None:
+            return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
+        try:
+            page = int(req.arg("page", "1") or 1)
+            limit = int(req.arg("limit", str(DEFAULT_LIMIT)) or DEFAULT_LIMIT)
+        except ValueError as exc:
+            return Response(400, {"status": 400, "msg": f"Bad query: {exc}"})
+        if page < 1 or not 1 <= limit <= MAX_LIMIT:
+            return Response(400, {"status": 400, "msg": f"page >= 1 and 1 <= limit <= {MAX_LIMIT}"})
+        with self._lock:
+            self.counters["campaign_pages"] += 1
+            counts = collections.Counter(u.get("campaign_display_id") for u in self._users)
+            listed = select_campaigns(
+                self._campaigns, counts, req.arg("filter") or "ALL", req.arg("channel") or ""
+            )
+        return Response(200, paged("Campaigns", "campaigns", listed, page, limit))
 
     def _admit(self) -> tuple[Response | None, int | None]:
         """Count the request; an early answer (401/429/fault) or the fault to apply."""
@@ -350,10 +383,7 @@ class LinkrunnerEmulator:
         return None, None
 
     async def _attributed_users(self, req: Request) -> Response:
-        if req.headers.get("linkrunner-key") != self.api_key:
-            with self._lock:
-                self.counters["requests"] += 1
-                self.counters["unauthorised"] += 1
+        if not self._authorised(req):
             return Response(401, {"status": 401, "msg": "Invalid API key"})
         early, fault = self._admit()
         if early is not None:
@@ -362,7 +392,7 @@ class LinkrunnerEmulator:
             return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
         try:
             page = int(req.arg("page", "1") or 1)
-            limit = int(req.arg("limit", "50") or 50)
+            limit = int(req.arg("limit", str(DEFAULT_LIMIT)) or DEFAULT_LIMIT)
             tz = req.arg("timezone") or "UTC"
             start = req.arg("start_timestamp")
             end = req.arg("end_timestamp")
@@ -372,34 +402,38 @@ class LinkrunnerEmulator:
             return Response(400, {"status": 400, "msg": f"Bad query: {exc}"})
         if page < 1 or not 1 <= limit <= MAX_LIMIT:
             return Response(400, {"status": 400, "msg": f"page >= 1 and 1 <= limit <= {MAX_LIMIT}"})
-        await self._wait_holds(page)
-        display_id = req.arg("display_id")
+        display_id = (req.arg("display_id") or "").strip()
+        if not display_id:  # a guess at the real answer: the docs only mark it required
+            return Response(400, {"status": 400, "msg": "display_id is required"})
+        with self._lock:
+            known = any(c["display_id"] == display_id for c in self._campaigns)
+            faults = self._campaign_faults.get(display_id)
+            fault = faults.pop(0) if faults else None
+        if not known:
+            return Response(404, {"status": 404, "msg": "Campaign not found"})
+        if fault is not None:
+            return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
+        await self._wait_holds(page, display_id)
         with self._lock:
             chosen = [
                 (t, i, u)
                 for i, (t, u) in enumerate(zip(self._times, self._users, strict=True))
                 if (lo is None or t >= lo)
                 and (hi is None or t <= hi)
-                and (not display_id or u.get("campaign_display_id") == display_id)
+                and u.get("campaign_display_id") == display_id
             ]
             self.counters["pages"] += 1
         chosen.sort(key=lambda x: (-x[0], -x[1]))  # newest first
-        total = len(chosen)
-        rows = [u for _t, _i, u in chosen[(page - 1) * limit : page * limit]]
-        pages = (total + limit - 1) // limit
-        body = {
-            "status": 200,
-            "msg": "Attributed users",
-            "data": {
-                "users": rows,
-                "pagination": {"page": page, "limit": limit, "total": total, "pages": pages},
-            },
-        }
-        return Response(200, body)
+        rows = [u for _t, _i, u in chosen]
+        return Response(200, paged("Attributed users", "users", rows, page, limit))
 
-    async def _wait_holds(self, page: int) -> None:
+    async def _wait_holds(self, page: int, display_id: str) -> None:
         with self._lock:
-            holds = [h for h in self._holds if page >= h.page and not h.released.is_set()]
+            holds = [
+                h
+                for h in self._holds
+                if page >= h.page and h.display_id in (None, display_id) and not h.released.is_set()
+            ]
         for h in holds:
             h.reached.set()
             loop = asyncio.get_running_loop()
@@ -442,6 +476,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate-limit", type=int, default=30, help="requests per second (0 = none)")
     p.add_argument("--trickle", type=int, default=0, help="new users every --every seconds")
     p.add_argument("--every", type=float, default=10.0)
+    p.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="rich",
+        help="rich: users carry clevertap_id, platform and network; documented: only the "
+        "fields Linkrunner's public sources show",
+    )
     args = p.parse_args(argv)
     emu = LinkrunnerEmulator(
         args.key,
@@ -449,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         users=args.users,
         port=args.port,
         rate_limit=args.rate_limit or None,
+        shape=args.shape,
     )
 
     def ready() -> None:

@@ -211,6 +211,11 @@ def describe_pull(outcome: PullOutcome) -> str:
         parts.append(f"{r.updated:,} updated")
     if r.rejected:
         parts.append(f"{r.rejected:,} rejected (see Sync history)")
+    if r.waiting_platform:
+        parts.append(f"{r.waiting_platform:,} waiting: Linkrunner did not say Android or iOS")
+    if r.failed_campaigns:
+        names = ", ".join(c.name or c.display_id for c in r.failed_campaigns[:3])
+        parts.append(f"campaigns not pulled: {names} (tried again next pull)")
     text = head + (", ".join(parts) if parts else "nothing new")
     if outcome.send and outcome.due:
         text += f"; sending {outcome.due:,} to CleverTap…"
@@ -272,13 +277,13 @@ def describe_test_error(exc: Exception) -> str:
 
 
 def check_key(key: str, base_url: str | None) -> int | None:
-    """Ask Linkrunner for one attributed user: how many it has (None if it does not say).
+    """Ask Linkrunner for one campaign: how many it lists (None if it does not say).
     Raises the client's errors (KeyRejected for a bad key)."""
     from lr_desktop.linkrunner.client import LinkrunnerClient, RetryPolicy
 
     retry = RetryPolicy(max_retries=1, backoff_base=0.2, backoff_cap=1.0)
     with LinkrunnerClient(key, base_url=base_url, retry=retry, timeout=15.0) as client:
-        return client.attributed_users_page(1, limit=1).total
+        return client.campaigns_page(1, limit=1).total
 
 
 def describe_mapping(report: Any, file_name: str, *, shown: int = 8) -> str:

@@ -1,11 +1,18 @@
-"""Linkrunner Data API client: `GET /api/v1/attributed-users`, paged, rate limited, retried.
+"""Linkrunner Data API client: `GET /api/v1/campaigns` and, per campaign,
+`GET /api/v1/attributed-users?display_id=...`, paged, rate limited, retried.
+
+Linkrunner's docs mark `display_id` (a campaign's display id) REQUIRED on
+/attributed-users, so a reader walks /campaigns and pulls each campaign (as Airbyte's
+Linkrunner connector does). /campaigns also takes `channel` (GOOGLE, META, TIKTOK) and
+`filter` (ALL, ACTIVE, INACTIVE), the filters Airbyte's connector sends.
 
 The API key travels only in the `linkrunner-key` header (set by an httpx auth hook);
 it is never put in URLs, logs, reprs or error messages.
 
 Answer shapes accepted (the envelope is not documented precisely, so be tolerant):
 a bare list, `{"data": [...]}`, `{"users": [...]}` or `{"data": {"users": [...],
-"pagination": {"page", "limit", "total", "pages"}}}` (what the bundled emulator sends).
+"pagination": {"page", "limit", "total", "pages"}}}` (what the bundled emulator sends);
+campaigns likewise, under "campaigns".
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ __all__ = [
     "LinkrunnerClient",
     "LinkrunnerError",
     "LinkrunnerUnavailable",
+    "NotFound",
     "Page",
     "RetryPolicy",
     "TokenBucket",
@@ -44,6 +52,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.linkrunner.io"
 USERS_PATH = "/api/v1/attributed-users"
+CAMPAIGNS_PATH = "/api/v1/campaigns"
+CHANNELS = ("META", "GOOGLE", "TIKTOK")  # /campaigns `channel` values Airbyte's connector uses
 MAX_PAGE_SIZE = 1000
 DEFAULT_RATE = 25.0  # requests/second; Linkrunner allows 30
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -64,6 +74,10 @@ class LinkrunnerUnavailable(LinkrunnerError):
 
 class BadAnswer(LinkrunnerError):
     """Linkrunner answered something this app cannot use."""
+
+
+class NotFound(BadAnswer):
+    """HTTP 404: e.g. a campaign that no longer exists."""
 
 
 class Cancelled(LinkrunnerError):
@@ -169,8 +183,8 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return None
 
 
-def parse_page(number: int, limit: int, body: Any) -> Page:
-    """Pull the user records (and paging facts, if any) out of an answer."""
+def parse_page(number: int, limit: int, body: Any, what: str = "attributed users") -> Page:
+    """Pull the records (and paging facts, if any) out of an answer."""
     data = body.get("data", body) if isinstance(body, dict) else body
     pagination: dict[str, Any] = {}
     if isinstance(data, dict):
@@ -179,12 +193,12 @@ def parse_page(number: int, limit: int, body: Any) -> Page:
                 pagination = data[key]
         if not pagination and isinstance(body, dict) and isinstance(body.get("pagination"), dict):
             pagination = body["pagination"]
-        for key in ("users", "attributed_users", "data", "results", "items"):
+        for key in ("users", "attributed_users", "campaigns", "data", "results", "items"):
             if isinstance(data.get(key), list):
                 data = data[key]
                 break
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise BadAnswer("Linkrunner's answer has no list of attributed users")
+        raise BadAnswer(f"Linkrunner's answer has no list of {what}")
 
     def number_of(name: str) -> int | None:
         value = pagination.get(name)
@@ -303,6 +317,8 @@ class LinkrunnerClient:
                         return resp.json()
                     except ValueError:
                         raise BadAnswer("Linkrunner answered something that is not JSON") from None
+                if resp.status_code == 404:
+                    raise NotFound(f"Linkrunner answered HTTP 404 {_short(resp)}".rstrip())
                 if resp.status_code not in RETRY_STATUSES:
                     raise BadAnswer(
                         f"Linkrunner refused the request: HTTP {resp.status_code} {_short(resp)}"
@@ -323,18 +339,25 @@ class LinkrunnerClient:
         self,
         page: int,
         *,
+        display_id: str,
         limit: int = MAX_PAGE_SIZE,
         start: int | None = None,
         end: int | None = None,
-        display_id: str | None = None,
         timezone: str = "UTC",
     ) -> Page:
-        """One page (1-based) of attributed users, optionally within [start, end] (epoch s)."""
+        """One page (1-based) of one campaign's attributed users, optionally within
+        [start, end] (epoch s). The page size is UNCONFIRMED for this endpoint (Linkrunner
+        documents a default of 10 and a maximum of 1000 only for /campaigns)."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        params: dict[str, str | int] = {"page": page, "limit": limit, "timezone": timezone}
-        if display_id:
-            params["display_id"] = display_id
+        if not display_id:
+            raise ValueError("display_id is required (Linkrunner's docs mark it required)")
+        params: dict[str, str | int] = {
+            "display_id": display_id,
+            "page": page,
+            "limit": limit,
+            "timezone": timezone,
+        }
         if start is not None:
             params["start_timestamp"] = format_timestamp(start)
         if end is not None:
@@ -344,21 +367,44 @@ class LinkrunnerClient:
     def iter_attributed_users(
         self,
         *,
+        display_id: str,
         limit: int = MAX_PAGE_SIZE,
         start: int | None = None,
         end: int | None = None,
-        display_id: str | None = None,
         timezone: str = "UTC",
         first_page: int = 1,
     ) -> Iterator[Page]:
-        """Pages until an empty one, the last one the answer names, or (when the answer
-        names no page count) a short one."""
+        """One campaign's pages until an empty one, the last one the answer names, or (when
+        the answer names no page count) a short one."""
+        return self._pages(
+            lambda n: self.attributed_users_page(
+                n, display_id=display_id, limit=limit, start=start, end=end, timezone=timezone
+            ),
+            first_page,
+        )
+
+    def campaigns_page(
+        self, page: int, *, limit: int = MAX_PAGE_SIZE, channel: str | None = None
+    ) -> Page:
+        """One page (1-based) of campaigns, all of them (`filter=ALL`) or one `channel`'s."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        params: dict[str, str | int] = {"page": page, "limit": limit, "filter": "ALL"}
+        if channel:
+            params["channel"] = channel
+        return parse_page(page, limit, self.get_json(CAMPAIGNS_PATH, params), "campaigns")
+
+    def iter_campaigns(
+        self, *, limit: int = MAX_PAGE_SIZE, channel: str | None = None
+    ) -> Iterator[Page]:
+        """Every page of campaigns (the same stop rules as `iter_attributed_users`)."""
+        return self._pages(lambda n: self.campaigns_page(n, limit=limit, channel=channel), 1)
+
+    def _pages(self, fetch: Callable[[int], Page], first_page: int) -> Iterator[Page]:
         number = first_page
         previous: list[dict[str, Any]] | None = None
         while True:
-            page = self.attributed_users_page(
-                number, limit=limit, start=start, end=end, display_id=display_id, timezone=timezone
-            )
+            page = fetch(number)
             if page.records and page.records == previous:
                 raise BadAnswer("Linkrunner sent the same page twice; paging is not working")
             yield page

@@ -1,5 +1,7 @@
 """Importing a `user_id,clevertap_id` CSV: known users get their CleverTap ID, and those
-waiting for one move to the queue."""
+waiting for one move to the queue. An optional `platform` column (android or ios) gives
+the platform of users Linkrunner's answer did not name one for (linkrunner/derive.py);
+it never changes a platform Linkrunner named."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lr_desktop.clevertap.rules import identifier_problem
+from lr_desktop.linkrunner.derive import NO_PLATFORM_REASON
+from lr_desktop.model import PLATFORMS
 from lr_desktop.store import connect, transaction
 from lr_desktop.store.queue import MappingCounts, assign_clevertap_ids
 
@@ -49,8 +53,8 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise MappingFileError(f"{path.name} cannot be read: {exc.strerror or exc}") from None
 
 
-def read_pairs(path: Path, report: MappingReport) -> Iterator[tuple[str, str]]:
-    """Valid (user_id, clevertap_id) pairs; rejected rows go to `report`."""
+def read_pairs(path: Path, report: MappingReport) -> Iterator[tuple[str, str, str | None]]:
+    """Valid (user_id, clevertap_id, platform or None) rows; rejected rows go to `report`."""
     rows = _rows(path)
     header: list[str] | None = None
     for _n, row in rows:
@@ -62,19 +66,24 @@ def read_pairs(path: Path, report: MappingReport) -> Iterator[tuple[str, str]]:
             "The first line must be the header user_id,clevertap_id (in any order)"
         )
     ui, ci = header.index("user_id"), header.index("clevertap_id")
+    pi = header.index("platform") if "platform" in header else None
     for number, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         report.rows += 1
         uid = row[ui].strip() if ui < len(row) else ""
         ct = row[ci].strip() if ci < len(row) else ""
+        raw_platform = row[pi].strip().lower() if pi is not None and pi < len(row) else ""
+        platform = raw_platform if raw_platform in PLATFORMS else None
         problem = "user_id is missing" if not uid else identifier_problem(ct)
+        if not problem and raw_platform and platform is None:
+            problem = f"platform '{raw_platform[:20]}' is not android or ios"
         if problem:
             report.rejected += 1
             if len(report.rejections) < MAX_REASONS:
                 report.rejections.append((number, problem))
             continue
-        yield uid, ct
+        yield uid, ct, platform
 
 
 def import_id_mapping(db_path: Path | str, path: Path | str) -> MappingReport:
@@ -92,7 +101,7 @@ def import_id_mapping(db_path: Path | str, path: Path | str) -> MappingReport:
         report.run_id = int(cur.lastrowid or 0)
         state, error = "finished", None
         try:
-            chunk: list[tuple[str, str]] = []
+            chunk: list[tuple[str, str, str | None]] = []
             for pair in read_pairs(path, report):
                 chunk.append(pair)
                 if len(chunk) >= CHUNK:
@@ -125,9 +134,21 @@ def import_id_mapping(db_path: Path | str, path: Path | str) -> MappingReport:
     return report
 
 
-def _apply(conn: sqlite3.Connection, chunk: list[tuple[str, str]], report: MappingReport) -> None:
+def _apply(
+    conn: sqlite3.Connection, chunk: list[tuple[str, str, str | None]], report: MappingReport
+) -> None:
+    pairs = [(uid, ct) for uid, ct, _p in chunk]
+    platforms = {uid: p for uid, _ct, p in chunk if p}
     with transaction(conn):
-        counts: MappingCounts = assign_clevertap_ids(conn, chunk, source="mapping")
+        counts: MappingCounts = assign_clevertap_ids(
+            conn, pairs, source="mapping", platforms=platforms
+        )
+        if platforms:  # the reason they waited no longer holds
+            conn.executemany(
+                "UPDATE installs SET last_error = NULL WHERE user_id = ? AND platform != '' "
+                "AND last_error = ?",
+                [(uid, NO_PLATFORM_REASON) for uid in platforms],
+            )
     report.matched += counts.matched
     report.unchanged += counts.unchanged
     report.unknown += counts.unknown

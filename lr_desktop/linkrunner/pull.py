@@ -1,10 +1,18 @@
 """Pulling attributed users from the Linkrunner Data API into the queue.
 
-Incremental on `attributed_at`: each pull asks for [high-water mark - overlap, now] and
+Linkrunner's docs mark `display_id` required on /attributed-users, so a pull walks
+/campaigns and pulls each campaign (as Airbyte's connector does), incremental on
+`attributed_at` per campaign: each asks for [its high-water mark - overlap, now] and
 commits page by page (idempotent upserts, so re-read overlap rows count as unchanged).
-The high-water mark (newest `attributed_at` seen) only advances once every page of the
-pull is committed, so a crash or cancel mid-pull leaves it where it was and the next
-pull re-reads the same window: no gaps, no duplicates. One pull per database at a time.
+A campaign's mark (newest `attributed_at` seen) only advances once every page of that
+campaign is committed, so a crash or cancel mid-campaign leaves it where it was and the
+next pull re-reads the same window: no gaps, no duplicates. A campaign without a mark of
+its own starts from the single mark of the pulls before campaigns (`high_water_mark`).
+A campaign that errors or disappears is reported and the others go on; a rejected key
+or a cancel ends the whole pull. One pull per database at a time.
+
+What the answer leaves out (platform, type, network, CleverTap ID) is handled in
+`derive.py`: users whose platform is unknown wait, with `NO_PLATFORM_REASON`.
 """
 
 from __future__ import annotations
@@ -21,12 +29,17 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from lr_desktop.linkrunner.campaigns import CampaignResult, list_campaigns
 from lr_desktop.linkrunner.client import (
     Cancelled,
+    KeyRejected,
     LinkrunnerClient,
     LinkrunnerError,
+    NotFound,
     RetryPolicy,
 )
+from lr_desktop.linkrunner.derive import Campaign
+from lr_desktop.linkrunner.records import explain_waiting, map_records
 from lr_desktop.linkrunner.settings import (
     LinkrunnerSettings,
     effective_base_url,
@@ -34,8 +47,6 @@ from lr_desktop.linkrunner.settings import (
     resolve_api_key,
     update_settings,
 )
-from lr_desktop.mapping import RowProblem, attribution_from_record
-from lr_desktop.model import Attribution
 from lr_desktop.store import connect, transaction
 from lr_desktop.store.queue import UpsertCounts, upsert_attributions
 
@@ -52,7 +63,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SOURCE = "linkrunner-api"
-MAX_REASONS = 200  # rejected records kept with their reason (all are counted)
 
 
 class PullAlreadyRunning(LinkrunnerError):
@@ -69,14 +79,21 @@ class PullReport:
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (record, reason)
     pages: int = 0
     records: int = 0
-    start: int | None = None  # window asked for (epoch seconds)
+    start: int | None = None  # window asked for (epoch seconds); campaigns have their own
     end: int | None = None
-    high_water_mark: int | None = None  # after this pull
+    high_water_mark: int | None = None  # newest attribution committed, after this pull
     cancelled: bool = False
+    waiting_platform: int = 0  # users waiting because Linkrunner did not name the platform
+    inferred: dict[str, int] = field(default_factory=dict)  # field -> users it was derived for
+    campaigns: list[CampaignResult] = field(default_factory=list)
+
+    @property
+    def failed_campaigns(self) -> list[CampaignResult]:
+        return [c for c in self.campaigns if c.state == "failed"]
 
     @property
     def ok(self) -> bool:
-        return not self.rejected
+        return not self.rejected and not self.failed_campaigns
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,32 +107,14 @@ class PullProgress:
     updated: int
     unchanged: int
     rejected: int
-    total: int | None  # users in the window, when Linkrunner says
+    total: int | None  # users in the campaign's window, when Linkrunner says
+    campaign: str | None = None  # display_id being pulled
+    campaigns_done: int = 0
+    campaigns_total: int = 0
 
 
 def lock_for(db_path: Path) -> FileLock:
     return FileLock(str(db_path) + ".pull.lock")
-
-
-def _map(records: list[dict[str, Any]], report: PullReport) -> list[Attribution]:
-    items: list[Attribution] = []
-    for raw in records:
-        report.records += 1
-        try:
-            items.append(attribution_from_record(raw))
-        except RowProblem as exc:
-            report.rejected += 1
-            if len(report.reasons) < MAX_REASONS:
-                report.reasons.append((_label(raw, report.records), exc.reason))
-    return items
-
-
-def _label(raw: Any, number: int) -> str:
-    if isinstance(raw, dict):
-        uid = raw.get("user_id") or (raw.get("user_data") or {}).get("id")
-        if isinstance(uid, str | int) and str(uid).strip():
-            return f"user {str(uid)[:60]}"
-    return f"record {number}"
 
 
 def _finish_run(
@@ -203,12 +202,7 @@ def _pull(
 ) -> PullReport:
     settings = load_settings(conn)
     overlap = settings.overlap_seconds if overlap_seconds is None else overlap_seconds
-    report = PullReport()
-    if since is not None:
-        report.start = int(since)
-    elif settings.high_water_mark is not None:
-        report.start = max(0, settings.high_water_mark - overlap)
-    report.end = int(now())
+    report = PullReport(start=int(since) if since is not None else None, end=int(now()))
     client = LinkrunnerClient(
         api_key,
         base_url=base_url or effective_base_url(settings),
@@ -233,60 +227,144 @@ def _pull(
         client.close()  # its cancel watcher with it
         raise
     report.run_id = int(cur.lastrowid or 0)
-    newest = settings.high_water_mark
     try:
         with client:
-            for display_id in settings.display_ids or [None]:
-                pages = client.iter_attributed_users(
-                    limit=page_size or settings.page_size,
-                    start=report.start,
-                    end=report.end,
-                    display_id=display_id,
-                    timezone=settings.timezone,
-                )
-                for page in pages:
-                    items = _map(page.records, report)
-                    with transaction(conn):
-                        counts = upsert_attributions(conn, items, source=SOURCE)
-                        _count(report, counts)
-                        report.pages += 1
-                        _finish_run(conn, report, "running", None)  # progress survives a crash
-                    for item in items:
-                        if item.attributed_at is not None and (
-                            newest is None or item.attributed_at > newest
-                        ):
-                            newest = item.attributed_at
-                    if progress is not None:
-                        progress(_progress(report, page.total))
+            campaigns = list_campaigns(
+                client,
+                page_size=page_size or settings.page_size,
+                only=settings.display_ids,
+                networks=settings.network_from_campaign,
+            )
+            report.campaigns = [CampaignResult(c.display_id, c.name, c.network) for c in campaigns]
+            for number, (campaign, res) in enumerate(zip(campaigns, report.campaigns, strict=True)):
+                mark = settings.mark_for(campaign.display_id)
+                if since is not None:
+                    res.start = int(since)
+                elif mark is not None:
+                    res.start = max(0, mark - overlap)
+                try:
+                    newest = _pull_campaign(
+                        conn,
+                        client,
+                        report,
+                        res,
+                        campaign,
+                        mark,
+                        settings,
+                        page_size,
+                        progress,
+                        (number, len(campaigns)),
+                    )
+                except (Cancelled, KeyRejected):
+                    raise
+                except NotFound:
+                    res.state, res.error = "gone", "no longer in Linkrunner"
+                    res.high_water_mark = mark
+                    continue
+                except LinkrunnerError as exc:
+                    res.state, res.error = "failed", str(exc)
+                    res.high_water_mark = mark
+                    log.warning("Linkrunner campaign %s not pulled: %s", campaign.display_id, exc)
+                    continue
+                if newest is not None:
+                    # A server that ignores end_timestamp must not push the mark past "now".
+                    newest = min(newest, max(report.end, mark or 0))
+                res.state, res.high_water_mark = "pulled", newest
+                with transaction(conn):
+                    if newest is not None:
+                        marks = dict(load_settings(conn).campaign_marks)
+                        marks[campaign.display_id] = newest
+                        update_settings(conn, campaign_marks=marks)
+                    _finish_run(conn, report, "running", None)
     except Cancelled:
         report.cancelled = True
-        report.high_water_mark = settings.high_water_mark
+        for res in report.campaigns:
+            if res.state == "pending":
+                res.state = "cancelled"
+        report.high_water_mark = load_settings(conn).newest_mark
         with transaction(conn):
             _finish_run(conn, report, "cancelled", None)
         return report
     except BaseException as exc:
-        report.high_water_mark = settings.high_water_mark
+        report.high_water_mark = load_settings(conn).newest_mark
         with transaction(conn):
             _finish_run(conn, report, "stopped", str(exc) if isinstance(exc, Exception) else None)
         raise
-    if newest is not None and report.end is not None:
-        # A server that ignores end_timestamp must not push the mark past our "now".
-        newest = min(newest, max(report.end, settings.high_water_mark or 0))
-    report.high_water_mark = newest
+    failed = report.failed_campaigns
+    error = (
+        f"{len(failed)} of {len(report.campaigns)} campaigns not pulled: "
+        + "; ".join(c.describe() for c in failed[:5])
+        if failed
+        else None
+    )
     with transaction(conn):
-        update_settings(conn, high_water_mark=newest, last_pull_at=time.time())
-        _finish_run(conn, report, "finished", None)
+        report.high_water_mark = update_settings(conn, last_pull_at=time.time()).newest_mark
+        _finish_run(conn, report, "finished", error)
     return report
 
 
-def _count(report: PullReport, counts: UpsertCounts) -> None:
+def _pull_campaign(
+    conn: sqlite3.Connection,
+    client: LinkrunnerClient,
+    report: PullReport,
+    res: CampaignResult,
+    campaign: Campaign,
+    mark: int | None,
+    settings: LinkrunnerSettings,
+    page_size: int | None,
+    progress: Callable[[PullProgress], None] | None,
+    position: tuple[int, int],  # (campaigns done before this one, campaigns in all)
+) -> int | None:
+    """Every page of one campaign, each committed; the newest attributed_at seen."""
+    newest = mark
+    pages = client.iter_attributed_users(
+        display_id=campaign.display_id,
+        limit=page_size or settings.page_size,
+        start=res.start,
+        end=report.end,
+        timezone=settings.timezone,
+    )
+    for page in pages:
+        items, no_platform = map_records(page.records, report, res, campaign)
+        with transaction(conn):
+            counts = upsert_attributions(conn, items, source=SOURCE)
+            waiting = explain_waiting(conn, items, no_platform)
+            _count(report, counts)
+            _count(res, counts)
+            res.waiting_platform += waiting
+            report.waiting_platform += waiting
+            report.pages += 1
+            res.pages += 1
+            _finish_run(conn, report, "running", None)  # progress survives a crash
+        for item in items:
+            if item.attributed_at is not None and (newest is None or item.attributed_at > newest):
+                newest = item.attributed_at
+        if progress is not None:
+            progress(_progress(report, page.total, campaign.display_id, *position))
+    return newest
+
+
+def _count(report: PullReport | CampaignResult, counts: UpsertCounts) -> None:
     report.imported += counts.imported
     report.updated += counts.updated
     report.unchanged += counts.unchanged
 
 
-def _progress(r: PullReport, total: int | None) -> PullProgress:
-    return PullProgress(r.pages, r.records, r.imported, r.updated, r.unchanged, r.rejected, total)
+def _progress(
+    r: PullReport, total: int | None, campaign: str, done: int, campaigns: int
+) -> PullProgress:
+    return PullProgress(
+        r.pages,
+        r.records,
+        r.imported,
+        r.updated,
+        r.unchanged,
+        r.rejected,
+        total,
+        campaign,
+        done,
+        campaigns,
+    )
 
 
 # -- the automatic loop ------------------------------------------------------------------

@@ -26,12 +26,29 @@ class LinkrunnerSettings:
     pull_interval_minutes: float = 15.0
     send_automatically: bool = False  # after each automatic pull, send what is due
     overlap_seconds: int = 3600  # re-read this much before the high-water mark
-    page_size: int = 1000
+    page_size: int = 1000  # UNCONFIRMED for /attributed-users (1000 is /campaigns' documented max)
     requests_per_second: float = 25.0  # Linkrunner allows 30
     timezone: str = "UTC"
     display_ids: list[str] = field(default_factory=list)  # campaigns to read; [] = all
-    high_water_mark: int | None = None  # newest attributed_at (epoch s) fully committed
+    # Before pulls went campaign by campaign: one newest attributed_at (epoch s) for all.
+    # A campaign without a mark of its own starts from it (None: from the beginning).
+    high_water_mark: int | None = None
+    # display_id -> newest attributed_at (epoch s) of that campaign, fully committed
+    campaign_marks: dict[str, int] = field(default_factory=dict)
+    # Take a user's ad network from the /campaigns `channel` listing its campaign is in
+    # (META, GOOGLE, TIKTOK) when the answer names none: an inference, see linkrunner/derive.py
+    network_from_campaign: bool = True
     last_pull_at: float | None = None
+
+    def mark_for(self, display_id: str) -> int | None:
+        """Where a campaign's next pull starts (before the overlap)."""
+        return self.campaign_marks.get(display_id, self.high_water_mark)
+
+    @property
+    def newest_mark(self) -> int | None:
+        """The newest attribution any pull has committed (what the window shows)."""
+        marks = [m for m in (*self.campaign_marks.values(), self.high_water_mark) if m]
+        return max(marks) if marks else None
 
     def problems(self) -> list[str]:
         out: list[str] = []
@@ -62,6 +79,12 @@ def load_settings(conn: sqlite3.Connection) -> LinkrunnerSettings:
             data = {k: v for k, v in json.loads(row[0]).items() if k in _FIELDS}
         except (ValueError, AttributeError):
             data = {}
+    marks = data.get("campaign_marks")
+    if marks is not None:
+        ok = isinstance(marks, dict)
+        data["campaign_marks"] = (
+            {str(k): int(v) for k, v in marks.items() if isinstance(v, int)} if ok else {}
+        )
     return LinkrunnerSettings(**data)
 
 

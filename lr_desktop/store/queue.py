@@ -6,7 +6,9 @@ Rules:
 - a change of any event-shaping field (model.EVENT_FIELDS) makes the event due again,
   and changing it back to what CleverTap already has makes it delivered again;
 - a missing CleverTap ID never erases a known one; one arriving for a waiting user
-  queues its event.
+  queues its event;
+- a user whose platform is unknown ("", from a Linkrunner answer that does not say)
+  waits too, whatever its CleverTap ID, and an unknown platform never erases a known one.
 """
 
 from __future__ import annotations
@@ -89,21 +91,25 @@ def upsert_attributions(
     inserts: list[tuple] = []
     updates: list[tuple] = []
     ct_index = ATTRIBUTION_COLUMNS.index("clevertap_id")
+    pf_index = ATTRIBUTION_COLUMNS.index("platform")
     for uid, item in latest.items():
         old = existing.get(uid)
         if old is not None and item.clevertap_id is None and old[ct_index] is not None:
             item = replace(item, clevertap_id=old[ct_index])
+        if old is not None and not item.platform and old[pf_index]:
+            item = replace(item, platform=old[pf_index])
         values = attribution_values(item)
         fp = fingerprint(item)
         eid = event_id(uid, fp)
+        sendable = item.clevertap_id if item.platform else None  # None: it waits
         if old is None:
-            status = _QUEUED if item.clevertap_id else _WAITING
+            status = _QUEUED if sendable else _WAITING
             inserts.append((*values, fp, eid, source, now, now, status))
             counts.imported += 1
         elif tuple(old) == values:
             counts.unchanged += 1
         else:
-            updates.append((*values, source, now, eid, fp, item.clevertap_id, fp, fp, fp, uid))
+            updates.append((*values, source, now, eid, fp, sendable, fp, fp, fp, uid))
             counts.updated += 1
     if inserts:
         conn.executemany(_INSERT, inserts)
@@ -120,10 +126,16 @@ class MappingCounts:
 
 
 def assign_clevertap_ids(
-    conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]], *, source: str = "mapping"
+    conn: sqlite3.Connection,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    source: str = "mapping",
+    platforms: dict[str, str] | None = None,
 ) -> MappingCounts:
-    """Set CleverTap IDs of known users (from a `user_id,clevertap_id` mapping). Call in a transaction."""
+    """Set CleverTap IDs of known users (from a `user_id,clevertap_id` mapping), and the
+    platform of those whose platform is unknown (`platforms`). Call in a transaction."""
     wanted = dict(pairs)
+    platforms = platforms or {}
     counts = MappingCounts()
     existing = _existing(conn, list(wanted))
     changed: list[Attribution] = []
@@ -133,10 +145,11 @@ def assign_clevertap_ids(
             counts.unknown += 1
             continue
         current = Attribution(**dict(zip(ATTRIBUTION_COLUMNS, old, strict=True)))
-        if current.clevertap_id == ct_id:
+        platform = current.platform or platforms.get(uid) or current.platform
+        if current.clevertap_id == ct_id and current.platform == platform:
             counts.unchanged += 1
         else:
-            changed.append(replace(current, clevertap_id=ct_id))
+            changed.append(replace(current, clevertap_id=ct_id, platform=platform))
             counts.matched += 1
     upsert_attributions(conn, changed, source=source)
     return counts

@@ -40,6 +40,7 @@ DUE_FULL = Due(("queued", "failed", "rejected"))
 DUE_FULL_RESEND = Due(("queued", "failed", "rejected", "delivered"))
 PROFILE_DUE = (
     f"{HAS_ID} AND status != 'rejected' "
+    "AND status != 'waiting_id' "  # e.g. a CleverTap ID but no platform: nothing goes out
     "AND (profile_fingerprint IS NULL OR profile_fingerprint != fingerprint)"
 )
 

@@ -31,7 +31,7 @@ KEYRING_ENTRY = (secrets.SERVICE, secrets.LINKRUNNER_API_KEY)
 
 @pytest.fixture
 def lr_emu() -> Iterator[LinkrunnerEmulator]:
-    with LinkrunnerEmulator(KEY, seed=5, users=30, rate_limit=None) as emu:
+    with LinkrunnerEmulator(KEY, seed=5, users=30, rate_limit=None, one_campaign=True) as emu:
         yield emu
 
 
@@ -136,7 +136,7 @@ def test_connection_test_with_a_good_and_a_bad_key(
         qtbot.mouseClick(form.test_button, Qt.MouseButton.LeftButton)
         assert not form.test_button.isEnabled()
     assert ok.args == [True]
-    assert form.result_label.text() == "✔ Linkrunner accepted the key. It has 30 attributed users."
+    assert form.result_label.text() == "✔ Linkrunner accepted the key. It lists 6 campaigns."
 
     bad = "not-the-key-X1"
     form.key.setText(bad)
@@ -234,7 +234,7 @@ def test_new_attributions_are_pulled_and_delivered_without_a_click(
 def test_closing_the_window_during_a_pull_stops_it_cleanly(
     make_window, qtbot, db_path: Path, lr_emu: LinkrunnerEmulator
 ) -> None:  # type: ignore[no-untyped-def]
-    """Linkrunner holds page 2; closing cancels the pull and ends that request at once
+    """Linkrunner holds page 2 (all 30 users are in one campaign); closing cancels the pull and ends that request at once
     (tests/test_linkrunner_pull.py bounds how soon); page 1 stays, page 2 comes next time."""
     save_api_key(KEY)
     _configure(db_path, lr_url=lr_emu.url, page_size=5)  # 30 users: 6 pages

@@ -173,8 +173,8 @@ class LinkrunnerForm(QGroupBox):
         auto = self.state.auto_pull if self.state else False
         every = describe_interval(s.pull_interval_minutes)
         text = f"Last pull: {when(s.last_pull_at)}"
-        if s.high_water_mark:
-            text += f" · newest attribution {when(s.high_water_mark)}"
+        if s.newest_mark:
+            text += f" · newest attribution {when(s.newest_mark)}"
         text += f" · automatic pull {'every ' + every if auto else 'off'}"
         self.last_pull_label.setText(text)
 
@@ -268,8 +268,8 @@ class LinkrunnerForm(QGroupBox):
 
     def _tested(self, total: int | None) -> None:
         self._busy(False)
-        users = f" It has {total:,} attributed users." if total is not None else ""
-        self.result_label.setText(f"✔ Linkrunner accepted the key.{users}")
+        listed = f" It lists {total:,} campaigns." if total is not None else ""
+        self.result_label.setText(f"✔ Linkrunner accepted the key.{listed}")
         self.test_finished.emit(True)
         self.action_finished.emit("test")
 
