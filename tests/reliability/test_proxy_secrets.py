@@ -81,7 +81,7 @@ def test_https_hosts_still_use_the_proxy_as_a_connect_tunnel(proxy: StandInProxy
         LinkrunnerClient(LR_KEY, retry=RetryPolicy(max_retries=0), cancel=cancel) as client,
         pytest.raises(LinkrunnerError),
     ):
-        client.attributed_users_page(1)
+        client.attributed_users_page(1, display_id="summer-sale")
     seen = proxy.received
     heads = [line for line in seen.split(b"\r\n") if line.startswith(b"CONNECT ")]
     assert heads == [
