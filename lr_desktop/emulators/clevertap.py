@@ -1,6 +1,7 @@
 """A CleverTap server emulator following /work/shared/docs/clevertap-api.md.
 
-Serves `POST /1/upload`, `GET|POST /attribution`, `GET /1/profile.json`, plus control
+Serves `POST /1/upload`, `GET|POST /attribution`, `GET /1/profile.json`,
+`/1/events.json` (the Get Events API, in clevertap_reads.py), plus control
 endpoints under `/_emulator/` (no credentials; loopback only). Everything the docs mark
 UNCONFIRMED is a field of `Settings`, changeable at runtime. Faults (`Faults`) use a
 seeded RNG so runs are reproducible.
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from lr_desktop.clevertap import rules
+from lr_desktop.emulators.clevertap_reads import ReadsApi
 from lr_desktop.emulators.httpserver import DROP, HttpServer, Request, Response
 
 __all__ = [
@@ -164,6 +166,7 @@ class CleverTapEmulator:
         self._server = HttpServer(self.handle, host, port)
         self._in_progress: Counter[str] = Counter()
         self._init_state()
+        self.reads = ReadsApi(self)  # /1/events.json (clevertap_reads.py)
 
     def _init_state(self) -> None:
         self._events: list[tuple[str, str, str, int, dict[str, Any]]] = []
@@ -325,6 +328,8 @@ class CleverTapEmulator:
             if req.method != "GET":
                 return _fail(405, "Method not allowed")
             return await self._profile_json(req)
+        if path == "/1/events.json":
+            return await self.reads.events_json(req)
         return _fail(404, "Not found")
 
     def _count(self, *names: str) -> None:
@@ -630,6 +635,8 @@ class CleverTapEmulator:
             body = req.json() if write and req.body else {}
             if not isinstance(body, dict):
                 raise ValueError("body must be a JSON object")
+            if what.startswith("reads/"):
+                return self.reads.control(what[len("reads/") :], write, body)
             if what == "health":
                 return Response(200, {"status": "ok"})
             if what == "stats":
