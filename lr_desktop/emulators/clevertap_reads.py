@@ -18,7 +18,7 @@ import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -84,6 +84,8 @@ class ReadsApi:
         self.settings = ReadSettings()
         self._cursors: dict[str, _Cursor] = {}
         self.counts: Counter[str] = Counter()
+        # tests: called with the number of page requests so far, before a page is answered
+        self.page_hook: Callable[[int], None] | None = None
 
     # -- /1/events.json -----------------------------------------------------------------
 
@@ -155,6 +157,8 @@ class ReadsApi:
 
     def _page(self, account: str, token: str) -> Response:
         self._count("page_requests")
+        if self.page_hook is not None:
+            self.page_hook(self.counts["page_requests"])
         with self.emu._lock:
             cur = self._cursors.get(token)
             if cur is None or cur.account != account or cur.expires < time.monotonic():
