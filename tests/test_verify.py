@@ -75,7 +75,7 @@ def test_seeded_disagreement_is_reported_user_by_user_and_sync_repairs_the_missi
          "WHERE user_id IN ('user-0000003', 'user-0000006')")  # fmt: skip
     _sql(db_path, "UPDATE installs SET possibly_duplicated = 1 WHERE user_id = 'user-0000004'")
 
-    s = run_verify(db_path, config(emu.url), batch_size=7)
+    s = run_verify(db_path, config(emu.url), batch_size=7, grace_seconds=0)
 
     assert s.state == "finished" and not s.resumed
     assert s.counts == {"present": N - 6, "missing": 2, "duplicated": 2, "different": 2,
@@ -126,7 +126,9 @@ def test_a_narrower_range_only_judges_its_users(
 ) -> None:
     _sql(db_path, "UPDATE installs SET installed_at = installed_at + 86400 * 40 "
          "WHERE user_id >= 'user-0000030'")  # fmt: skip
-    s = run_verify(db_path, config(emu.url), since="2026-01-01", until="2026-01-01")
+    s = run_verify(
+        db_path, config(emu.url), since="2026-01-01", until="2026-01-01", grace_seconds=0
+    )
     # the moved users' CleverTap copies are still matched: their ts now differs
     assert s.counts == {"present": 30, "different": 10}
 
@@ -178,3 +180,17 @@ def test_the_read_api_failing_is_a_clear_error_and_changes_nothing(
     assert info.value.summary.state == "failed"  # type: ignore[attr-defined]
     assert _sql(db_path, "SELECT count(*) FROM installs WHERE status = 'delivered'") == [(N,)]
     assert _sql(db_path, "SELECT state FROM runs WHERE kind = 'verify'") == [("stopped",)]
+
+
+def test_an_event_delivered_just_before_the_check_is_not_judged_missing(
+    db_path: Path, emu: CleverTapEmulator, delivered: dict[str, str]
+) -> None:
+    """CleverTap's indexing delay is not documented: never re-send on a fresh absence."""
+    emu.reads.scenario(drop=[delivered["user-0000000"]])
+    s = run_verify(db_path, config(emu.url))  # the default grace: an hour
+    assert s.counts == {"present": N - 1, "too_recent": 1} and s.made_due == 0
+    assert _sql(db_path, "SELECT status FROM installs WHERE user_id = 'user-0000000'") == [
+        ("delivered",)
+    ]
+    later = run_verify(db_path, config(emu.url), grace_seconds=0)
+    assert later.counts == {"present": N - 1, "missing": 1} and later.made_due == 1

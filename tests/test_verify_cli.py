@@ -67,7 +67,7 @@ def test_verify_json_reports_the_seeded_scenario_user_by_user(
         add=[{"objectId": "ct-9", "evtName": "organic_install", "ts": 1767225600,
               "evtData": {"lr_event_id": "not-ours", "user_id": "user-9999999"}}],
     )  # fmt: skip
-    result = _cli(db_path, "verify", "--json", env=env)
+    result = _cli(db_path, "verify", "--json", "--grace-minutes", "0", env=env)
     assert result.returncode == 1, result.stderr  # problems found
     doc = json.loads(result.stdout)
     assert doc["ok"] and doc["state"] == "finished"

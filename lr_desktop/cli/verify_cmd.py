@@ -40,6 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=(1, 2, 3),
         help="read requests at once (CleverTap does not document its read limit; default 2)",
     )
+    p.add_argument(
+        "--grace-minutes",
+        type=float,
+        default=60.0,
+        help="events delivered less than this before the check are not judged missing "
+        "(CleverTap's indexing delay is not documented; default 60)",
+    )
     p.add_argument("--batch-size", type=int, default=5000, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
@@ -112,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             cancel=cancel,
             concurrency=args.concurrency,
             batch_size=args.batch_size,
+            grace_seconds=args.grace_minutes * 60,
         )
     except ReadApiError as exc:
         error, summary = exc, getattr(exc, "summary", None)

@@ -27,6 +27,10 @@ from lr_desktop.verify.store import CheckStore, Segment, day_start, install_rang
 from lr_desktop.verify.verdicts import judge_all, match_records
 
 MAX_RESTARTS = 3  # a segment whose cursors keep being refused stops the check
+# How long after delivery an event is surely in CleverTap's Get Events answers: UNCONFIRMED
+# (CleverTap documents no delay). Events delivered later than this before the check
+# are not judged missing, so a slow index never makes the app send a second copy.
+DEFAULT_GRACE_SECONDS = 3600.0
 
 
 class Cancel(Protocol):
@@ -91,6 +95,7 @@ def run_verify(
     concurrency: int = DEFAULT_READ_CONCURRENCY,
     batch_size: int = MAX_BATCH_SIZE,
     legacy_query: bool = False,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> VerifySummary:
     """Check what CleverTap holds; resumes an unfinished check over the same range.
     Raises ReadApiError (the summary on `.summary`) when the read API fails."""
@@ -143,7 +148,12 @@ def run_verify(
         job.report("judge")
         with transaction(conn):
             match_records(conn, summary.check_id)
-            counts, settled = judge_all(conn, summary.check_id, cfg, low, high)
+            (began,) = conn.execute(
+                "SELECT started_at FROM ct_checks WHERE id = ?", (summary.check_id,)
+            ).fetchone()
+            counts, settled = judge_all(
+                conn, summary.check_id, cfg, low, high, began - grace_seconds
+            )
             store.forget_older(summary.check_id)
         summary.counts = dict(sorted(counts.items()))
         summary.made_due = settled["made_due"]

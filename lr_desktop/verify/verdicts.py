@@ -26,6 +26,7 @@ VERDICT_LABELS: dict[str, str] = {
     "different": "Different in CleverTap",
     "unknown_here": "In CleverTap, unknown here",
     "not_sent": "Not sent, not in CleverTap",
+    "too_recent": "Delivered just before the check: not judged",
     "not_checked": "Not checked (attribution mode)",
 }
 PROBLEMS = ("missing", "duplicated", "different", "unknown_here")
@@ -89,6 +90,7 @@ def _users(
     cols = ", ".join(f"i.{c}" for c in PAYLOAD_COLUMNS)
     cur = conn.execute(
         f"SELECT i.rowid, {cols}, i.status, i.delivered_mode, i.possibly_duplicated, "
+        "i.delivered_at, "
         "(SELECT json_group_array(json_array(r.event_name, r.object_id, r.ts, r.props, "
         "r.matched_by, r.lr_event_id)) FROM ct_records AS r "
         "WHERE r.check_id = :c AND r.matched = i.user_id) "
@@ -96,7 +98,14 @@ def _users(
         "OR i.user_id IN (SELECT matched FROM ct_records WHERE check_id = :c) ORDER BY i.rowid",
         {"c": check_id, "lo": low, "hi": high},
     )
-    names = ["rowid", *PAYLOAD_COLUMNS, "status", "delivered_mode", "possibly_duplicated"]
+    names = [
+        "rowid",
+        *PAYLOAD_COLUMNS,
+        "status",
+        "delivered_mode",
+        "possibly_duplicated",
+        "delivered_at",
+    ]
     for row in cur:
         user = dict(zip(names, row[:-1], strict=True))
         copies = [
@@ -114,13 +123,22 @@ def _users(
 
 
 def judge(
-    user: dict[str, Any], copies: list[dict[str, Any]], cfg: CleverTapConfig
+    user: dict[str, Any],
+    copies: list[dict[str, Any]],
+    cfg: CleverTapConfig,
+    delivered_before: float = float("inf"),
 ) -> tuple[str, list[str]]:
-    """(verdict, fields that differ) for one user and CleverTap's copies of its event."""
+    """(verdict, fields that differ) for one user and CleverTap's copies of its event.
+    Only events delivered before `delivered_before` can be missing: a later one may not
+    be in the pages yet (or in CleverTap's index: its delay is UNCONFIRMED)."""
     if not copies:
         if user["delivered_mode"] == "attribution":
             return "not_checked", []
-        return ("missing" if user["status"] in _DELIVERED else "not_sent"), []
+        if user["status"] not in _DELIVERED:
+            return "not_sent", []
+        if (user["delivered_at"] or 0) >= delivered_before:
+            return "too_recent", []
+        return "missing", []
     fields: list[str] = []
     if user["clevertap_id"]:
         expected = event_record(user, cfg)
@@ -136,7 +154,12 @@ class Settled(Counter[str]):
 
 
 def judge_all(
-    conn: sqlite3.Connection, check_id: int, cfg: CleverTapConfig, low: int, high: int
+    conn: sqlite3.Connection,
+    check_id: int,
+    cfg: CleverTapConfig,
+    low: int,
+    high: int,
+    delivered_before: float = float("inf"),
 ) -> tuple[Counter[str], Settled]:
     """Write every verdict of the check and settle states; call inside a transaction."""
     now = time.time()
@@ -155,7 +178,7 @@ def judge_all(
 
     conn.execute("DELETE FROM ct_verdicts WHERE check_id = ?", (check_id,))
     for user, copies in _users(conn, check_id, low, high):
-        verdict, fields = judge(user, copies, cfg)
+        verdict, fields = judge(user, copies, cfg, delivered_before)
         counts[verdict] += 1
         verdicts.append(
             (check_id, user["user_id"], user["event_id"], verdict, len(copies),
