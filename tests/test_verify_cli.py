@@ -105,19 +105,25 @@ def test_a_killed_verify_resumes_from_its_last_committed_page(
         text=True,
     )
 
-    def kill_on_third_page(n: int) -> None:  # pages 1 and 2 were committed before this request
-        if n == 3:
+    def kill_on_fourth_page(n: int) -> None:
+        # page 3 is asked for before page 2 is committed (prefetch); page 1 surely is
+        if n == 4:
             os.kill(proc.pid, signal.SIGKILL)
 
-    emu.reads.page_hook = kill_on_third_page
+    emu.reads.page_hook = kill_on_fourth_page
     proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGKILL
     emu.reads.page_hook = None
+    conn = connect(db_path)
+    (held,) = conn.execute("SELECT count(*) FROM ct_pages").fetchone()
+    conn.close()
+    assert held >= 2
     result = _cli(db_path, "verify", "--json", "--batch-size", "5", env=env)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["resumed"] and doc["counts"] == {"present": N}
-    assert doc["pages_downloaded"] == 9 - 2  # 4 organic + 5 inorganic pages, 2 already held
+    assert doc["pages_downloaded"] == 9 - held  # 4 organic + 5 inorganic pages
+    assert doc["restarts"] == 0 and doc["pages_skipped"] == 0  # the saved cursor still lived
     conn = connect(db_path)
     runs = conn.execute("SELECT state FROM runs WHERE kind = 'verify' ORDER BY id").fetchall()
     conn.close()

@@ -10,10 +10,11 @@ else, or retries running out, raises `ReadApiError` with words for the marketer.
 from __future__ import annotations
 
 import asyncio
+import calendar
 import json
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -56,6 +57,7 @@ class CursorRefused(ReadApiError):
 class EventsPage:
     records: list[dict[str, Any]]
     next_cursor: str | None  # None: the last page
+    body: str = ""  # the answer as sent (SQLite stores the records straight from it)
 
 
 def parse_ts(value: Any) -> int | None:
@@ -66,10 +68,13 @@ def parse_ts(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     if 10_000_000_000_000 <= n <= 99_999_999_999_999:
-        try:
-            return int(datetime.strptime(str(n), "%Y%m%d%H%M%S").replace(tzinfo=UTC).timestamp())
+        day, clock = divmod(n, 1_000_000)
+        parts = (day // 10000, day // 100 % 100, day % 100, clock // 10000, clock // 100 % 100)
+        try:  # arithmetic, not strptime: this runs once per record (strptime is 20x slower)
+            datetime(*parts, clock % 100)
         except ValueError:
             return None
+        return calendar.timegm((*parts, clock % 100))
     return n
 
 
@@ -183,6 +188,7 @@ class CleverTapReader(CleverTapClient):
         return EventsPage(
             [r for r in records if isinstance(r, dict)],
             nxt if isinstance(nxt, str) and nxt else None,
+            resp.text,
         )
 
     async def profile_events(self, object_id: str) -> dict[str, dict[str, Any]] | None:

@@ -155,7 +155,6 @@ def _verify_tables(db: sqlite_utils.Database) -> None:
         "page_no INTEGER, event_name TEXT, object_id TEXT, lr_event_id TEXT, user_id TEXT, "
         "ts INTEGER, props TEXT, matched TEXT, matched_by TEXT)",
         "CREATE INDEX idx_ct_records_event ON ct_records (check_id, lr_event_id)",
-        "CREATE INDEX idx_ct_records_user ON ct_records (check_id, user_id)",
         "CREATE INDEX idx_ct_records_matched ON ct_records (check_id, matched)",
         "CREATE INDEX idx_ct_records_page ON ct_records (segment_id, page_no)",
         "CREATE TABLE ct_verdicts (id INTEGER PRIMARY KEY, check_id INTEGER, user_id TEXT, "

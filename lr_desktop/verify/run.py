@@ -20,6 +20,7 @@ from lr_desktop.clevertap.reads import (
     MAX_BATCH_SIZE,
     CleverTapReader,
     CursorRefused,
+    EventsPage,
     ReadApiError,
 )
 from lr_desktop.store import connect, transaction
@@ -155,7 +156,7 @@ def run_verify(
                 conn, summary.check_id, cfg, low, high, began - grace_seconds
             )
             store.forget_older(summary.check_id)
-        summary.counts = dict(sorted(counts.items()))
+        summary.counts = dict(sorted((+counts).items()))  # + drops zero counts
         summary.made_due = settled["made_due"]
         summary.confirmed = settled["confirmed"]
         summary.flags_cleared = settled["flags_cleared"]
@@ -255,35 +256,49 @@ class _Download:
         cursor, page_no = seg.cursor, seg.at_page
         replay = seg.pages  # pages up to this number may already be held: compare digests
         restarts = 0
-        while not seg.done and not self.cancelled():
-            if cursor is None:
-                cursor = await reader.start_events(
-                    seg.event_name, seg.from_day, seg.to_day, batch_size
-                )
-                replay, page_no = seg.pages, 0
-            try:
-                page = await reader.page(cursor)
-            except CursorRefused as exc:
-                restarts += 1
-                self.summary.restarts += 1
-                if restarts > MAX_RESTARTS:
-                    raise ReadApiError(
-                        f"CleverTap keeps refusing the page cursors of {seg.event_name} "
-                        f"({seg.from_day}-{seg.to_day}): {exc}. Run the check again later."
-                    ) from exc
-                cursor = None
-                continue
-            page_no += 1
-            digest = page_digest(page.records)
-            if page_no <= replay and self.store.stored_digest(seg.id, page_no) == digest:
-                self.store.skip_page(seg, page_no, page.next_cursor)
-                self.summary.pages_skipped += 1
-            else:
-                replay = 0  # from here on CleverTap's pages differ from what is held
-                self.store.commit_page(
-                    self.summary.check_id, seg, page_no, page.records, digest, page.next_cursor
-                )
-                self.summary.pages_downloaded += 1
-                self.new_records += len(page.records)
-            cursor = page.next_cursor
-            self.report("download")
+        ahead: asyncio.Task[EventsPage] | None = None  # the next page, asked for before a commit
+        try:
+            while not seg.done and not self.cancelled():
+                if cursor is None:
+                    cursor = await reader.start_events(
+                        seg.event_name, seg.from_day, seg.to_day, batch_size
+                    )
+                    replay, page_no = seg.pages, 0
+                try:
+                    page = await (ahead or reader.page(cursor))
+                except CursorRefused as exc:
+                    restarts += 1
+                    self.summary.restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        raise ReadApiError(
+                            f"CleverTap keeps refusing the page cursors of {seg.event_name} "
+                            f"({seg.from_day}-{seg.to_day}): {exc}. Run the check again later."
+                        ) from exc
+                    cursor = ahead = None
+                    continue
+                ahead = None
+                if page.next_cursor and not self.cancelled():
+                    # CleverTap prepares the next page while this one is committed
+                    ahead = asyncio.create_task(reader.page(page.next_cursor))
+                page_no += 1
+                if not self._store_page(seg, page_no, page, replay):
+                    replay = 0  # from here on CleverTap's pages differ from what is held
+                cursor = page.next_cursor
+                self.report("download")
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
+
+    def _store_page(self, seg: Segment, page_no: int, page: EventsPage, replay: int) -> bool:
+        """Commit a page, or skip it if the same page is held; True when skipped."""
+        digest = page_digest(page.body, page.next_cursor)
+        if page_no <= replay and self.store.stored_digest(seg.id, page_no) == digest:
+            self.store.skip_page(seg, page_no, page.next_cursor)
+            self.summary.pages_skipped += 1
+            return True
+        self.new_records += self.store.commit_page(
+            self.summary.check_id, seg, page_no, page.records, digest, page.next_cursor
+        )
+        self.summary.pages_downloaded += 1
+        return False

@@ -16,6 +16,7 @@ from typing import Any
 
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, event_record
+from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
 from lr_desktop.clevertap.rules import normalise_event_name
 
 # verdict -> how the user meets it
@@ -84,42 +85,92 @@ def differences(expected: dict[str, Any], copy: dict[str, Any]) -> list[str]:
     return out
 
 
-def _users(
-    conn: sqlite3.Connection, check_id: int, low: int, high: int
-) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    cols = ", ".join(f"i.{c}" for c in PAYLOAD_COLUMNS)
-    cur = conn.execute(
-        f"SELECT i.rowid, {cols}, i.status, i.delivered_mode, i.possibly_duplicated, "
-        "i.delivered_at, "
-        "(SELECT json_group_array(json_array(r.event_name, r.object_id, r.ts, r.props, "
-        "r.matched_by, r.lr_event_id)) FROM ct_records AS r "
-        "WHERE r.check_id = :c AND r.matched = i.user_id) "
-        "FROM installs AS i WHERE (i.installed_at >= :lo AND i.installed_at < :hi) "
-        "OR i.user_id IN (SELECT matched FROM ct_records WHERE check_id = :c) ORDER BY i.rowid",
-        {"c": check_id, "lo": low, "hi": high},
+_USER_COLUMNS = (
+    "rowid",
+    *PAYLOAD_COLUMNS,
+    "status",
+    "delivered_mode",
+    "possibly_duplicated",
+    "delivered_at",
+)
+_ORGANIC = "upper(attribution_type) = 'ORGANIC'"
+# Per user (into the temp table ct_judge): copies, copies of its current lr_event_id,
+# whether its one copy is exactly the record this app sends (SQLite builds that record,
+# payloads_sql, for plain rows) and whether nothing about the user needs settling. The
+# common case, "present once" and delivered, is then written by SQL alone.
+_JUDGE_SQL = (
+    "INSERT INTO ct_judge (rid, n, current, same, quiet) SELECT u.rowid, "
+    "(SELECT count(*) FROM ct_records AS r WHERE r.check_id = :c AND r.matched = u.user_id), "
+    "(SELECT count(*) FROM ct_records AS r WHERE r.check_id = :c AND r.matched = u.user_id "
+    "AND r.lr_event_id = u.event_id), "
+    "coalesce((SELECT r.props = u.expected AND r.ts = u.installed_at "
+    "AND r.object_id IS u.clevertap_id AND r.event_name = u.evt_name FROM ct_records AS r "
+    "WHERE r.check_id = :c AND r.matched = u.user_id LIMIT 1), 0), "
+    "u.status = 'delivered' AND u.possibly_duplicated = 0 "
+    "FROM (SELECT rowid, user_id, event_id, installed_at, clevertap_id, status, "
+    "possibly_duplicated, "
+    f"CASE WHEN {PLAIN_ROW} THEN json({EVENT_RECORD}) -> '$.evtData' END AS expected, "
+    f"CASE WHEN {_ORGANIC} THEN :organic_event ELSE :inorganic_event END AS evt_name "
+    "FROM installs WHERE (installed_at >= :lo AND installed_at < :hi) "
+    "OR user_id IN (SELECT matched FROM ct_records WHERE check_id = :c)) AS u"
+)
+_PLAIN_PRESENT = "j.n = 1 AND j.same AND j.quiet"
+
+
+def _judge_in_sql(
+    conn: sqlite3.Connection, check_id: int, cfg: CleverTapConfig, low: int, high: int
+) -> int:
+    """Fill ct_judge; write the plain "present" verdicts; returns how many."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS ct_judge "
+        "(rid INTEGER PRIMARY KEY, n INTEGER, current INTEGER, same INTEGER, quiet INTEGER)"
     )
-    names = [
-        "rowid",
-        *PAYLOAD_COLUMNS,
-        "status",
-        "delivered_mode",
-        "possibly_duplicated",
-        "delivered_at",
-    ]
+    conn.execute("DELETE FROM ct_judge")
+    params = {
+        "c": check_id,
+        "lo": low,
+        "hi": high,
+        "organic_event": cfg.organic_event,
+        "inorganic_event": cfg.inorganic_event,
+    }
+    conn.execute(_JUDGE_SQL, params)
+    return conn.execute(
+        "INSERT INTO ct_verdicts (check_id, user_id, lr_event_id, verdict, copies) "
+        "SELECT ?, i.user_id, i.event_id, 'present', 1 FROM ct_judge AS j "
+        f"JOIN installs AS i ON i.rowid = j.rid WHERE {_PLAIN_PRESENT}",
+        (check_id,),
+    ).rowcount
+
+
+def _users(conn: sqlite3.Connection) -> Iterator[tuple[dict[str, Any], int, int]]:
+    """The users ct_judge holds that need Python: (user, copies, copies of its current
+    lr_event_id)."""
+    width = len(_USER_COLUMNS)
+    cols = ", ".join(f"i.{c}" for c in _USER_COLUMNS)
+    cur = conn.execute(
+        f"SELECT {cols}, j.n, j.current FROM ct_judge AS j JOIN installs AS i "
+        f"ON i.rowid = j.rid WHERE NOT ({_PLAIN_PRESENT}) ORDER BY j.rid"
+    )
     for row in cur:
-        user = dict(zip(names, row[:-1], strict=True))
-        copies = [
-            {
-                "event_name": n,
-                "object_id": o,
-                "ts": ts,
-                "props": json.loads(p),
-                "matched_by": by,
-                "lr_event_id": e,
-            }
-            for n, o, ts, p, by, e in json.loads(row[-1])
-        ]
-        yield user, copies
+        yield dict(zip(_USER_COLUMNS, row[:width], strict=True)), row[width], row[width + 1]
+
+
+def _copies(conn: sqlite3.Connection, check_id: int, user_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_name": n,
+            "object_id": o,
+            "ts": ts,
+            "props": json.loads(p),
+            "matched_by": by,
+            "lr_event_id": e,
+        }
+        for n, o, ts, p, by, e in conn.execute(
+            "SELECT event_name, object_id, ts, props, matched_by, lr_event_id FROM ct_records "
+            "WHERE check_id = ? AND matched = ? ORDER BY id",
+            (check_id, user_id),
+        )
+    ]
 
 
 def judge(
@@ -177,15 +228,16 @@ def judge_all(
         verdicts.clear()
 
     conn.execute("DELETE FROM ct_verdicts WHERE check_id = ?", (check_id,))
-    for user, copies in _users(conn, check_id, low, high):
+    counts["present"] = _judge_in_sql(conn, check_id, cfg, low, high)
+    for user, n, current in _users(conn):
+        copies = _copies(conn, check_id, user["user_id"]) if n else []
         verdict, fields = judge(user, copies, cfg, delivered_before)
         counts[verdict] += 1
         verdicts.append(
-            (check_id, user["user_id"], user["event_id"], verdict, len(copies),
+            (check_id, user["user_id"], user["event_id"], verdict, n,
              json.dumps(fields) if fields else None)
         )  # fmt: skip
-        current = [c for c in copies if c["lr_event_id"] == user["event_id"]]
-        _settle(conn, user, verdict, len(current), now, note, settled)
+        _settle(conn, user, verdict, current, now, note, settled)
         if len(verdicts) >= 5000:
             flush()
     flush()
