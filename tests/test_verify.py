@@ -194,3 +194,23 @@ def test_an_event_delivered_just_before_the_check_is_not_judged_missing(
     ]
     later = run_verify(db_path, config(emu.url), grace_seconds=0)
     assert later.counts == {"present": N - 1, "missing": 1} and later.made_due == 1
+
+
+def test_epoch_ts_the_cursor_key_and_the_older_query_form(
+    db_path: Path, emu: CleverTapEmulator, delivered: dict[str, str]
+) -> None:
+    emu.reads.settings.update({"ts_format": "epoch", "page_cursor_key": "cursor"})
+    s = run_verify(db_path, config(emu.url), batch_size=5, legacy_query=True)
+    assert s.counts == {"present": N} and s.pages_downloaded == 9
+
+
+def test_a_fault_storm_on_the_read_api_still_gives_exact_verdicts(
+    db_path: Path, emu: CleverTapEmulator, delivered: dict[str, str]
+) -> None:
+    emu.reads.scenario(duplicate={delivered["user-0000009"]: 1})
+    emu.faults = Faults(
+        error_rate=0.2, error_statuses=(429, 500, 503), drop_rate=0.1, lost_answer_rate=0.1, seed=7
+    )
+    s = run_verify(db_path, config(emu.url, max_retries=20), batch_size=5)
+    assert s.counts == {"present": N - 1, "duplicated": 1}
+    assert s.retries > 0 and s.records == N + 1
