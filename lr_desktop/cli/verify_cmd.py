@@ -64,7 +64,7 @@ def _print(s: VerifySummary, problems: list[dict[str, Any]]) -> None:
         + (" (resumed)" if s.resumed else "")
     )
     if s.made_due:
-        print(f"{s.made_due:,} missing users are due again: the next sync sends them")
+        print(f"due again (missing in CleverTap): {s.made_due:,}; the next sync sends them")
     if s.confirmed or s.flags_cleared:
         print(
             f"CleverTap confirmed {s.confirmed + s.flags_cleared:,} users marked "

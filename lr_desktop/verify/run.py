@@ -72,6 +72,7 @@ class VerifySummary:
     retries: int = 0
     restarts: int = 0  # queries started again after a refused (expired) cursor
     elapsed_seconds: float = 0.0
+    judge_seconds: float = 0.0  # matching and verdicts, after the download
     error: str | None = None
 
     def to_dict(self) -> dict[str, object]:
@@ -147,6 +148,7 @@ def run_verify(
             _finish(store, summary, "cancelled", started)
             return summary
         job.report("judge")
+        judging = time.monotonic()
         with transaction(conn):
             match_records(conn, summary.check_id)
             (began,) = conn.execute(
@@ -156,6 +158,7 @@ def run_verify(
                 conn, summary.check_id, cfg, low, high, began - grace_seconds
             )
             store.forget_older(summary.check_id)
+        summary.judge_seconds = round(time.monotonic() - judging, 3)
         summary.counts = dict(sorted((+counts).items()))  # + drops zero counts
         summary.made_due = settled["made_due"]
         summary.confirmed = settled["confirmed"]
