@@ -4,6 +4,7 @@ counts and the scenario hook that makes CleverTap disagree with a ledger."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -165,3 +166,18 @@ def test_unknown_profile_answer(http: httpx.Client) -> None:
     doc = http.get("/1/profile.json", params={"objectId": "nobody"})
     assert doc.status_code == 200  # the emulator's guess (UNCONFIRMED), see clevertap.py
     assert doc.json()["status"] == "fail" and doc.json()["code"] == 404
+
+
+def test_more_than_three_reads_at_once_answer_429(emu: CleverTapEmulator) -> None:
+    emu.faults = Faults(latency=2.0)  # the first three stay in progress while the rest arrive
+    body = {"event_name": "inorganic_install", "from": 20260101, "to": 20260101}
+
+    async def five() -> list[int]:
+        async with httpx.AsyncClient(base_url=emu.url, headers=AUTH, timeout=30) as c:
+            answers = await asyncio.gather(
+                *(c.post("/1/events.json", params={"batch_size": 5}, json=body) for _ in range(5))
+            )
+        return sorted(a.status_code for a in answers)
+
+    assert asyncio.run(five()) == [200, 200, 200, 429, 429]
+    assert emu.reads.counts["max_concurrent"] == 3

@@ -214,3 +214,13 @@ def test_a_fault_storm_on_the_read_api_still_gives_exact_verdicts(
     s = run_verify(db_path, config(emu.url, max_retries=20), batch_size=5)
     assert s.counts == {"present": N - 1, "duplicated": 1}
     assert s.retries > 0 and s.records == N + 1
+
+
+def test_reads_stay_within_the_read_concurrency(
+    db_path: Path, emu: CleverTapEmulator, delivered: dict[str, str]
+) -> None:
+    emu.faults = Faults(latency=0.05)  # requests overlap: more segments than slots
+    s = run_verify(db_path, config(emu.url), since="2025-12-01", until="2026-01-31", concurrency=3)
+    assert s.counts == {"present": N}
+    assert s.api_calls == 12  # 6 segments (2 names x 3 stretches of 31 days), 1 query + 1 page
+    assert emu.reads.counts["http_429"] == 0 and emu.reads.counts["max_concurrent"] <= 3

@@ -5,7 +5,8 @@ cursor expiry) and a control hook that makes the stored events disagree with a l
 
 Invented (UNCONFIRMED) details, all in `ReadSettings`: a cursor lives `cursor_ttl`
 seconds (expired or unknown -> HTTP 400 `{"status":"fail","error":"Invalid or expired
-cursor"}`); a page cursor can be read again while it lives (a retried GET answers the
+cursor"}`); more than `max_concurrent` (3) read requests at once answer 429; a page
+cursor can be read again while it lives (a retried GET answers the
 same page); dates select on the event's ts in UTC; records carry `ts` as YYYYMMDDHHMMSS
 in UTC (`ts_format="epoch"`: epoch seconds); the page's cursor key is `next_cursor`
 (`page_cursor_key="cursor"` for the other spelling); the profile's identifier keys are
@@ -43,6 +44,7 @@ class ReadSettings:
     expired_cursor_http_status: int = 400  # UNCONFIRMED
     ts_format: str = "ts14"  # "ts14" (the docs' example) | "epoch"
     page_cursor_key: str = "next_cursor"  # or "cursor" (both are read by CleverTap's Node client)
+    max_concurrent: int = 3  # per account, more -> 429; UNCONFIRMED (an old errors page says 3)
 
     def update(self, data: Mapping[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -84,6 +86,7 @@ class ReadsApi:
         self.settings = ReadSettings()
         self._cursors: dict[str, _Cursor] = {}
         self.counts: Counter[str] = Counter()
+        self._running: Counter[str] = Counter()  # account -> read requests in progress
         # tests: called with the number of page requests so far, before a page is answered
         self.page_hook: Callable[[int], None] | None = None
 
@@ -96,11 +99,22 @@ class ReadsApi:
         account = emu._header_account(req)
         if account is None:
             return emu._unauthorised()
-        early, lost = await emu._faults_before()
-        if early is not None:
-            return early
-        answer = self._answer(account, req)
-        return DROP if lost else answer
+        with emu._lock:
+            running = self._running[account]
+            if running >= self.settings.max_concurrent:
+                self.counts["http_429"] += 1
+                return Response(429, {"status": "fail", "error": "Too many concurrent requests"})
+            self._running[account] = running + 1
+            self.counts["max_concurrent"] = max(self.counts["max_concurrent"], running + 1)
+        try:
+            early, lost = await emu._faults_before()
+            if early is not None:
+                return early
+            answer = self._answer(account, req)
+            return DROP if lost else answer
+        finally:
+            with emu._lock:
+                self._running[account] -= 1
 
     def _answer(self, account: str, req: Request) -> Response:
         cursor = req.arg("cursor")
