@@ -224,3 +224,15 @@ def test_reads_stay_within_the_read_concurrency(
     assert s.counts == {"present": N}
     assert s.api_calls == 12  # 6 segments (2 names x 3 stretches of 31 days), 1 query + 1 page
     assert emu.reads.counts["http_429"] == 0 and emu.reads.counts["max_concurrent"] <= 3
+
+
+def test_one_check_at_a_time_per_database(
+    db_path: Path, emu: CleverTapEmulator, delivered: dict[str, str]
+) -> None:
+    from filelock import FileLock
+
+    from lr_desktop.verify.run import CheckAlreadyRunning
+
+    with FileLock(str(db_path) + ".verify.lock"), pytest.raises(CheckAlreadyRunning):
+        run_verify(db_path, config(emu.url))
+    assert run_verify(db_path, config(emu.url)).state == "finished"

@@ -6,10 +6,11 @@ import json
 import sqlite3
 from typing import Any
 
-from lr_desktop.verify.run import VerifyProgress, VerifySummary, run_verify
+from lr_desktop.verify.run import CheckAlreadyRunning, VerifyProgress, VerifySummary, run_verify
 from lr_desktop.verify.verdicts import PROBLEMS, VERDICT_LABELS
 
 __all__ = [
+    "CheckAlreadyRunning",
     "PROBLEMS",
     "VERDICT_LABELS",
     "VerifyProgress",

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from filelock import FileLock, Timeout
+
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.reads import (
     DEFAULT_READ_CONCURRENCY,
@@ -32,6 +34,10 @@ MAX_RESTARTS = 3  # a segment whose cursors keep being refused stops the check
 # (CleverTap documents no delay). Events delivered later than this before the check
 # are not judged missing, so a slow index never makes the app send a second copy.
 DEFAULT_GRACE_SECONDS = 3600.0
+
+
+class CheckAlreadyRunning(ValueError):
+    """Another check holds this database's verify lock."""
 
 
 class Cancel(Protocol):
@@ -100,7 +106,45 @@ def run_verify(
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> VerifySummary:
     """Check what CleverTap holds; resumes an unfinished check over the same range.
-    Raises ReadApiError (the summary on `.summary`) when the read API fails."""
+    Raises ReadApiError (the summary on `.summary`) when the read API fails, and
+    CheckAlreadyRunning when another check runs on this database."""
+    lock = FileLock(str(db_path) + ".verify.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise CheckAlreadyRunning(
+            "A CleverTap check is already running on this database (in the window or "
+            "another program). Wait for it to finish."
+        ) from None
+    try:
+        return _run(
+            db_path,
+            cfg,
+            since,
+            until,
+            progress,
+            cancel,
+            concurrency,
+            batch_size,
+            legacy_query,
+            grace_seconds,
+        )
+    finally:
+        lock.release()
+
+
+def _run(
+    db_path: Path | str,
+    cfg: CleverTapConfig,
+    since: str | None,
+    until: str | None,
+    progress: Callable[[VerifyProgress], None] | None,
+    cancel: Cancel | None,
+    concurrency: int,
+    batch_size: int,
+    legacy_query: bool,
+    grace_seconds: float,
+) -> VerifySummary:
     started = time.monotonic()
     conn = connect(db_path)
     try:
