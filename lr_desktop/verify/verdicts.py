@@ -99,20 +99,18 @@ _ORGANIC = "upper(attribution_type) = 'ORGANIC'"
 # payloads_sql, for plain rows) and whether nothing about the user needs settling. The
 # common case, "present once" and delivered, is then written by SQL alone.
 _JUDGE_SQL = (
-    "INSERT INTO ct_judge (rid, n, current, same, quiet) SELECT u.rowid, "
-    "(SELECT count(*) FROM ct_records AS r WHERE r.check_id = :c AND r.matched = u.user_id), "
-    "(SELECT count(*) FROM ct_records AS r WHERE r.check_id = :c AND r.matched = u.user_id "
-    "AND r.lr_event_id = u.event_id), "
-    "coalesce((SELECT r.props = u.expected AND r.ts = u.installed_at "
-    "AND r.object_id IS u.clevertap_id AND r.event_name = u.evt_name FROM ct_records AS r "
-    "WHERE r.check_id = :c AND r.matched = u.user_id LIMIT 1), 0), "
+    "INSERT INTO ct_judge (rid, n, current, same, quiet) SELECT u.rowid, count(r.id), "
+    "coalesce(sum(r.lr_event_id = u.event_id), 0), "
+    "coalesce(max(r.props = u.expected AND r.ts = u.installed_at "
+    "AND r.object_id IS u.clevertap_id AND r.event_name = u.evt_name), 0), "
     "u.status = 'delivered' AND u.possibly_duplicated = 0 "
     "FROM (SELECT rowid, user_id, event_id, installed_at, clevertap_id, status, "
     "possibly_duplicated, "
     f"CASE WHEN {PLAIN_ROW} THEN json({EVENT_RECORD}) -> '$.evtData' END AS expected, "
     f"CASE WHEN {_ORGANIC} THEN :organic_event ELSE :inorganic_event END AS evt_name "
     "FROM installs WHERE (installed_at >= :lo AND installed_at < :hi) "
-    "OR user_id IN (SELECT matched FROM ct_records WHERE check_id = :c)) AS u"
+    "OR user_id IN (SELECT matched FROM ct_records WHERE check_id = :c)) AS u "
+    "LEFT JOIN ct_records AS r ON r.check_id = :c AND r.matched = u.user_id GROUP BY u.rowid"
 )
 _PLAIN_PRESENT = "j.n = 1 AND j.same AND j.quiet"
 
