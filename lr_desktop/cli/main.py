@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "pull": "lr_desktop.cli.pull_cmd",
     "linkrunner-key": "lr_desktop.cli.pull_cmd",
     "map-ids": "lr_desktop.cli.mapping_cmd",
+    "verify": "lr_desktop.cli.verify_cmd",
 }
 
 

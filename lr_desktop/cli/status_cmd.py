@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from lr_desktop.cli.common import open_db
 from lr_desktop.model import STATUS_LABELS
 from lr_desktop.store.queue import status_counts
+from lr_desktop.verify import VERDICT_LABELS, last_check
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     conn = open_db(args)
     try:
         counts = status_counts(conn)
+        check = last_check(conn)
         runs = [
             dict(
                 zip(
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if args.json:
-        print(json.dumps({"counts": counts, "recent_runs": runs}))
+        print(json.dumps({"counts": counts, "recent_runs": runs, "clevertap_check": check}))
         return 0
     print(
         f"attributed users: {counts['attributed']:,} "
@@ -64,6 +66,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {label:26} {counts[key]:>10,}")
     if counts["possibly_duplicated"]:
         print(f"  {'Possibly duplicated':26} {counts['possibly_duplicated']:>10,}")
+    if check:
+        print(
+            f"CleverTap check #{check['check_id']} ({check['since']} to {check['until']}, "
+            f"{_when(check['ended_at'])}):"
+        )
+        for key, label in VERDICT_LABELS.items():
+            if check["counts"].get(key):
+                print(f"  {label:32} {check['counts'][key]:>10,}")
     if runs:
         print("recent runs:")
         for r in runs:

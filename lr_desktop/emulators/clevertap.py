@@ -1,8 +1,9 @@
 """A CleverTap server emulator following /work/shared/docs/clevertap-api.md.
 
 Serves `POST /1/upload`, `GET|POST /attribution`, `GET /1/profile.json`, `GET /v1/connect`,
-plus control endpoints under `/_emulator/` (no credentials; loopback only). Any other
-path answers HTTP 200 with an empty body, as CleverTap's hosts do. Everything the docs mark
+`/1/events.json` (the Get Events API, in clevertap_reads.py), plus control endpoints under
+`/_emulator/` (no credentials; loopback only). Any other path answers HTTP 200 with an empty
+body, as CleverTap's hosts do. Everything the docs mark
 UNCONFIRMED is a field of `Settings`, changeable at runtime. Faults (`Faults`) use a
 seeded RNG so runs are reproducible.
 
@@ -30,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from lr_desktop.clevertap import rules
+from lr_desktop.emulators.clevertap_reads import ReadsApi
 from lr_desktop.emulators.httpserver import DROP, HttpServer, Request, Response
 
 __all__ = [
@@ -169,6 +171,7 @@ class CleverTapEmulator:
         self._server = HttpServer(self.handle, host, port)
         self._in_progress: Counter[str] = Counter()
         self._init_state()
+        self.reads = ReadsApi(self)  # /1/events.json (clevertap_reads.py)
 
     def _init_state(self) -> None:
         self._events: list[tuple[str, str, str, int, dict[str, Any]]] = []
@@ -331,6 +334,8 @@ class CleverTapEmulator:
             if req.method != "GET":
                 return _fail(405, "Method not allowed")
             return await self._profile_json(req)
+        if path == "/1/events.json":
+            return await self.reads.events_json(req)
         if path == "/v1/connect" and req.method == "GET":
             self._count("requests", "connect_requests")
             if self._header_account(req) is None:
@@ -642,6 +647,8 @@ class CleverTapEmulator:
             body = req.json() if write and req.body else {}
             if not isinstance(body, dict):
                 raise ValueError("body must be a JSON object")
+            if what.startswith("reads/"):
+                return self.reads.control(what[len("reads/") :], write, body)
             if what == "health":
                 return Response(200, {"status": "ok"})
             if what == "stats":

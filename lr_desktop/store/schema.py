@@ -137,7 +137,35 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute('DROP INDEX IF EXISTS "idx_installs_status_installed_at"')
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _verify_tables(db: sqlite_utils.Database) -> None:
+    """Verify with CleverTap (lr_desktop/verify): a check over a date range, its download
+    segments (one event name, a few weeks) with the cursor of the next page, the pages
+    committed so far (digests, so a restarted query can skip them), CleverTap's records
+    and one verdict per user. A killed or cancelled check resumes from these."""
+    for sql in (
+        "CREATE TABLE ct_checks (id INTEGER PRIMARY KEY, run_id INTEGER, since TEXT, "
+        "until TEXT, state TEXT, started_at REAL, ended_at REAL, summary TEXT)",
+        "CREATE TABLE ct_segments (id INTEGER PRIMARY KEY, check_id INTEGER, event_name TEXT, "
+        "from_day INTEGER, to_day INTEGER, cursor TEXT, at_page INTEGER NOT NULL DEFAULT 0, "
+        "pages INTEGER NOT NULL DEFAULT 0, "
+        "records INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE ct_pages (segment_id INTEGER, page_no INTEGER, records INTEGER, "
+        "digest TEXT, PRIMARY KEY (segment_id, page_no)) WITHOUT ROWID",
+        "CREATE TABLE ct_records (id INTEGER PRIMARY KEY, check_id INTEGER, segment_id INTEGER, "
+        "page_no INTEGER, event_name TEXT, object_id TEXT, lr_event_id TEXT, user_id TEXT, "
+        "ts INTEGER, props TEXT, matched TEXT, matched_by TEXT)",
+        "CREATE INDEX idx_ct_records_event ON ct_records (check_id, lr_event_id)",
+        "CREATE INDEX idx_ct_records_matched ON ct_records (check_id, matched)",
+        "CREATE INDEX idx_ct_records_page ON ct_records (segment_id, page_no)",
+        "CREATE TABLE ct_verdicts (id INTEGER PRIMARY KEY, check_id INTEGER, user_id TEXT, "
+        "lr_event_id TEXT, verdict TEXT, copies INTEGER, fields TEXT, note TEXT)",
+        "CREATE INDEX idx_ct_verdicts_user ON ct_verdicts (user_id, check_id)",
+        "CREATE INDEX idx_ct_verdicts_verdict ON ct_verdicts (check_id, verdict)",
+    ):
+        db.execute(sql)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _verify_tables]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
