@@ -1,0 +1,51 @@
+"""Which version of a user's attribution CleverTap holds, and which one the queue holds.
+
+A delivered event stays in CleverTap for good (no deduplication, no delete). When the
+attribution changes afterwards, the user becomes `changed`; `installs.delivered_values`
+keeps the event fields that were delivered so the window can show old and new side by
+side (`attribution_versions`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from lr_desktop.model import EVENT_FIELDS
+
+# The event-shaping fields of an `installs` row as one JSON object (SQL expression).
+EVENT_VALUES_SQL = "json_object(" + ", ".join(f"'{c}', {c}" for c in EVENT_FIELDS) + ")"
+
+
+@dataclass(frozen=True)
+class AttributionVersions:
+    """What CleverTap holds (`delivered`, None when nothing was delivered or it was
+    delivered before this was recorded) and what the queue holds now (`current`)."""
+
+    user_id: str
+    status: str
+    delivered: dict[str, Any] | None
+    current: dict[str, Any]
+
+    @property
+    def differences(self) -> list[str]:
+        """Event fields whose value differs between the delivered and the current version."""
+        if self.delivered is None:
+            return []
+        return [f for f in EVENT_FIELDS if self.delivered.get(f) != self.current.get(f)]
+
+
+def attribution_versions(conn: sqlite3.Connection, user_id: str) -> AttributionVersions | None:
+    """The delivered and the current attribution of one user (None: unknown user)."""
+    cols = ", ".join(EVENT_FIELDS)
+    row = conn.execute(
+        f"SELECT status, delivered_values, {cols} FROM installs WHERE user_id = ?", (user_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    delivered = json.loads(row[1]) if row[1] else None
+    return AttributionVersions(
+        user_id, row[0], delivered, dict(zip(EVENT_FIELDS, row[2:], strict=True))
+    )
