@@ -103,7 +103,9 @@ def test_missing_column_or_empty_cell_never_erases_a_known_value(db_path: Path) 
     assert (counts.updated, counts.unchanged) == (0, 1)
     assert conn.execute("SELECT * FROM installs").fetchall() == before
     counts = _upsert(conn, replace(A, campaign_name="Winter", deeplink=None))
-    row = conn.execute("SELECT ad_network, campaign_name, deeplink, status FROM installs").fetchone()
+    row = conn.execute(
+        "SELECT ad_network, campaign_name, deeplink, status FROM installs"
+    ).fetchone()
     assert counts.updated == 1 and row == ("META", "Winter", "app://x", "changed")
 
 
