@@ -65,6 +65,10 @@ _UPDATE = (
     "  WHEN status = 'unmatched' THEN 'unmatched'"  # maybe delivered: never silently re-sent
     "  WHEN delivered_fingerprint IS NOT NULL THEN 'changed'"
     "  ELSE 'queued' END,"
+    # what CleverTap holds, for old-vs-new (NULL: the row itself; see store.versions)
+    " delivered_values = CASE WHEN delivered_fingerprint = ? THEN NULL"
+    f"  WHEN delivered_fingerprint = fingerprint THEN {EVENT_VALUES_SQL}"
+    "  ELSE delivered_values END,"
     " fingerprint = ?"
     " WHERE user_id = ?"
 )
@@ -127,7 +131,7 @@ def upsert_attributions(
             continue
         fp = fingerprint(dict(zip(ATTRIBUTION_COLUMNS, values, strict=True)))
         ct_id = values[_CT_INDEX]
-        updates.append((*values, source, now, event_id(uid, fp), fp, ct_id, fp, fp, uid))
+        updates.append((*values, source, now, event_id(uid, fp), fp, ct_id, fp, fp, fp, uid))
         counts.updated += 1
     if inserts:
         conn.executemany(_INSERT, inserts)

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, RecordBatch
 from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
 from lr_desktop.store import connect, transaction
-from lr_desktop.store.versions import EVENT_VALUES_SQL
 from lr_desktop.sync.types import Operation, SyncSummary
 
 T = TypeVar("T")
@@ -395,8 +394,10 @@ class SyncStore:
         conn.execute(
             "UPDATE installs SET status = CASE WHEN installs.fingerprint = f.fingerprint "
             "THEN 'delivered' ELSE 'changed' END, delivered_at = :ts, "
+            # delivered_values: NULL = the row itself is what was delivered (written
+            # here only for a user changed in flight; the import writes it otherwise)
             "delivered_fingerprint = f.fingerprint, delivered_values = CASE WHEN "
-            f"installs.fingerprint = f.fingerprint THEN {EVENT_VALUES_SQL} "
+            "installs.fingerprint = f.fingerprint THEN NULL "
             "ELSE coalesce(f.sent_values, installs.delivered_values) END, "
             "delivered_mode = :mode, attempts = attempts + 1, "
             "last_attempt_at = :ts, last_http_status = 200"
