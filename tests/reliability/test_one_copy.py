@@ -7,6 +7,7 @@ processed the request, or holds them while an import runs."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,14 @@ from lr_desktop.sync import RequestRefused, run_sync
 from lr_desktop.sync.scope import second_copies
 from tests.answer_proxy import HTML_ERROR, answer_proxy
 from tests.engine_helpers import config, fill, statuses, users
-from tests.reliability.conftest import cli_env, flagged_users, query, record_figures, run_cli
+from tests.reliability.conftest import (
+    cli_env,
+    flagged_users,
+    query,
+    record_figures,
+    run_cli,
+    wait_for,
+)
 
 
 def copies_by_user(emu: CleverTapEmulator) -> dict[str, int]:
@@ -331,3 +339,43 @@ def test_unexpected_4xx_stops_the_run_and_shows_the_answer(
     assert statuses(db_path) == {"queued": 10}
     # not a CleverTap verdict: the batch may have been processed, so it is flagged
     assert len(flagged_users(db_path)) == 10
+
+
+def test_two_imports_during_one_sync_leave_one_copy_per_user(
+    db_path: Path, emulator: CleverTapEmulator
+) -> None:
+    """Issue 12's "6,000 users with extra copies" at 100,000 users; here 5,000 users
+    (LR_ONE_COPY_USERS=100000 for the figure in docs/reliability.md)."""
+    n = int(os.environ.get("LR_ONE_COPY_USERS", "5000"))
+    base = users(n)
+    fill(db_path, base)
+    cfg = config(emulator.url, sync_profiles=False, batch_size=250)
+    result: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: result.update(s=run_sync(db_path, cfg)))
+    worker.start()
+    for share, label in ((0.2, "a"), (0.6, "b")):
+        wait_for(
+            lambda s=share: emulator.stats()["records_processed"] >= s * n or not worker.is_alive(),
+            120,
+            f"{share:.0%} of the sync",
+        )
+        reimport(
+            db_path, [replace(a, campaign_name=f"{a.campaign_name} {label}") for a in base[::2]]
+        )
+    worker.join(300)
+    first = result["s"].delivered  # type: ignore[attr-defined]
+    second = run_sync(db_path, cfg).delivered
+    by_user = copies_by_user(emulator)
+    assert sum(by_user.values()) == n == first + second
+    assert_one_copy(emulator, db_path)
+    counts = statuses(db_path)
+    assert set(counts) <= {"delivered", "changed"} and sum(counts.values()) == n
+    record_figures(
+        "one_copy_imports_during_sync",
+        users=n,
+        first_run_delivered=first,
+        second_run_delivered=second,
+        events_at_clevertap=sum(by_user.values()),
+        users_with_extra_copies=sum(1 for c in by_user.values() if c > 1),
+        changed_since_delivery=counts.get("changed", 0),
+    )
