@@ -348,9 +348,11 @@ class _Engine:
                 self.client = client
                 await self.events_phase()
                 if self.cfg.mode == "upload" and self.cfg.sync_profiles and not self.halted:
-                    # a plain send upserts changed users' profiles: their event is not re-sent
-                    full = self.operation == Operation.FULL_SYNC
-                    await self.profiles_phase(PROFILE_DUE if full else PROFILE_DUE_CHANGED)
+                    if self.operation == Operation.FULL_SYNC:
+                        await self.profiles_phase(PROFILE_DUE)
+                    elif await self.db(self.store.count, PROFILE_DUE_CHANGED):
+                        # changed users' profiles follow at once: their event is not re-sent
+                        await self.profiles_phase(PROFILE_DUE_CHANGED)
         finally:
             self.writer.shutdown()
             self._read_pool.shutdown(wait=True)
@@ -422,8 +424,6 @@ class _Engine:
         self.phase = "profiles"
         self.done = 0
         self.total = await self.db(self.store.count, where)
-        if not self.total:
-            return
         self.phase_started = time.monotonic()
         self.report(force=True)
         after = 0
