@@ -17,6 +17,12 @@ class Status(StrEnum):
     DELIVERED = "delivered"
     REJECTED = "rejected"  # CleverTap (or our pre-check of its rules) refused the record: final
     FAILED = "failed"  # retryable error outlived its retries; the next run picks it up
+    # delivered, then the attribution changed: profile properties follow on Sync; a
+    # second install event goes out only when asked (`sync --send-changed`)
+    CHANGED = "changed"
+    # CleverTap refused something in the request, but its answer names no record we can
+    # match: maybe delivered, maybe not; never re-sent unless asked (raw answer kept)
+    UNMATCHED = "unmatched"
 
 
 STATUS_LABELS: dict[str, str] = {
@@ -26,6 +32,8 @@ STATUS_LABELS: dict[str, str] = {
     Status.DELIVERED: "Delivered",
     Status.REJECTED: "Rejected",
     Status.FAILED: "Failed",
+    Status.CHANGED: "Changed since delivery",
+    Status.UNMATCHED: "Answer not matched",
 }
 
 ORGANIC = "ORGANIC"

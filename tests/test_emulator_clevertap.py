@@ -455,3 +455,21 @@ def test_cli_subprocess_demo_account() -> None:
         assert r.status_code == 200
         assert proc.control.stats()["records_processed"] == 1
     assert proc.proc.returncode is not None
+
+
+def test_copies_are_counted_per_event_id_and_per_user_on_the_control_endpoint(
+    emu: CleverTapEmulator, http: httpx.Client
+) -> None:
+    first = event("ct-1", lr_event_id="e1", user_id="u1")
+    upload(http, [first, event("ct-2", lr_event_id="e2", user_id="u2")])
+    upload(http, [first, event("ct-1", lr_event_id="e3", user_id="u1")])  # e1 again; u1's v2
+    upload(http, [event("ct-9", name="other_event")])  # not an install event of this app
+    with EmulatorControl(emu.url) as control:
+        got = control.copies(full=True)
+    assert got["events"] == 4 and (got["event_ids"], got["users"]) == (3, 2)
+    assert got["event_ids_with_copies"] == {"e1": 2}
+    assert got["users_with_copies"] == {"u1": 3}
+    assert got["by_user"] == {"u1": 3, "u2": 1}
+    assert emu.copies() == {k: v for k, v in got.items() if not k.startswith("by_")}
+    emu.reset()
+    assert emu.copies()["events"] == 0

@@ -334,7 +334,10 @@ def test_reimport_unchanged_changes_nothing(db_path: Path, tmp_path: Path) -> No
     assert before["u2"]["status"] == "waiting_id" and before["u1"]["status"] == "queued"
 
 
-def test_changed_campaign_queues_delivered_event_again(db_path: Path, tmp_path: Path) -> None:
+def test_changed_campaign_of_delivered_event_is_changed_not_resent(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """CleverTap keeps the delivered event: a second one goes out only when asked (issue 12)."""
     import_files(
         db_path, [write(tmp_path, "a.csv", HEADER + "u1,ct1,ios,INORGANIC,META,Old,1767225600\n")]
     )
@@ -347,7 +350,7 @@ def test_changed_campaign_queues_delivered_event_again(db_path: Path, tmp_path: 
     )
     assert report.updated == 1
     got = rows(db_path)["u1"]
-    assert (got["campaign_name"], got["status"], got["source"]) == ("New", "queued", "b.csv")
+    assert (got["campaign_name"], got["status"], got["source"]) == ("New", "changed", "b.csv")
 
 
 def test_clevertap_id_arriving_queues_waiting_user(db_path: Path, tmp_path: Path) -> None:

@@ -72,14 +72,54 @@ def test_reimport_unchanged_changes_nothing(db_path: Path) -> None:
     assert conn.execute("SELECT * FROM installs ORDER BY user_id").fetchall() == before
 
 
-def test_changed_attribution_makes_delivered_event_due_and_back(db_path: Path) -> None:
+def test_changed_attribution_of_delivered_event_is_changed_not_due_and_back(
+    db_path: Path,
+) -> None:
     conn = connect(db_path)
     _upsert(conn, A)
     conn.execute("UPDATE installs SET status='delivered', delivered_fingerprint=fingerprint")
     _upsert(conn, replace(A, campaign_name="Winter"))
-    assert _status(conn, "u1") == "queued"
+    assert _status(conn, "u1") == "changed"  # CleverTap keeps both copies: never re-sent silently
+    assert status_counts(conn)["changed"] == 1
     _upsert(conn, A)  # back to what CleverTap already has
     assert _status(conn, "u1") == "delivered"
+
+
+def test_changed_attribution_of_never_delivered_event_is_queued(db_path: Path) -> None:
+    conn = connect(db_path)
+    _upsert(conn, A)
+    conn.execute("UPDATE installs SET status='rejected'")
+    _upsert(conn, replace(A, campaign_name="Winter"))
+    assert _status(conn, "u1") == "queued"
+
+
+def test_missing_column_or_empty_cell_never_erases_a_known_value(db_path: Path) -> None:
+    conn = connect(db_path)
+    _upsert(conn, replace(A, deeplink="app://x"))
+    conn.execute("UPDATE installs SET status='delivered', delivered_fingerprint=fingerprint")
+    before = conn.execute("SELECT * FROM installs").fetchall()
+    # an export without ad_network/campaign columns, or with those cells empty
+    counts = _upsert(conn, replace(A, ad_network=None, campaign_id=None, campaign_name=None))
+    assert (counts.updated, counts.unchanged) == (0, 1)
+    assert conn.execute("SELECT * FROM installs").fetchall() == before
+    counts = _upsert(conn, replace(A, campaign_name="Winter", deeplink=None))
+    row = conn.execute(
+        "SELECT ad_network, campaign_name, deeplink, status FROM installs"
+    ).fetchone()
+    assert counts.updated == 1 and row == ("META", "Winter", "app://x", "changed")
+
+
+def test_reimport_never_clears_possibly_duplicated(db_path: Path) -> None:
+    conn = connect(db_path)
+    _upsert(conn, A)
+    conn.execute(
+        "UPDATE installs SET status='delivered', delivered_fingerprint=fingerprint, "
+        "possibly_duplicated=1"
+    )
+    _upsert(conn, replace(A, campaign_name="Winter"))
+    _upsert(conn, A)  # and back: the copies are still in CleverTap
+    assert conn.execute("SELECT possibly_duplicated FROM installs").fetchone()[0] == 1
+    assert status_counts(conn)["possibly_duplicated"] == 1
 
 
 def test_non_event_field_change_updates_without_requeue(db_path: Path) -> None:

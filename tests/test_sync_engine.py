@@ -249,8 +249,11 @@ def test_resume_after_crash_with_requests_in_flight(
     assert flagged == 7
 
 
-def test_result_never_lands_on_a_newer_attribution(db_path: Path) -> None:
-    """An import that changes a user while its event is in a request keeps it due."""
+def test_result_lands_on_the_version_sent_and_a_newer_attribution_is_changed(
+    db_path: Path,
+) -> None:
+    """An import that changes a user while its event is in a request: CleverTap's result
+    lands on the version sent (delivered), and the newer attribution is `changed`."""
     from lr_desktop.store import transaction
     from lr_desktop.store.queue import upsert_attributions
     from lr_desktop.sync.state import DUE_PENDING, Outcome, SyncStore
@@ -272,9 +275,20 @@ def test_result_never_lands_on_a_newer_attribution(db_path: Path) -> None:
     got = dict(conn.execute("SELECT user_id, status FROM installs").fetchall())
     assert got == {
         "user-0000000": "delivered",
-        "user-0000001": "queued",
+        "user-0000001": "changed",
         "user-0000002": "delivered",
     }
+    from lr_desktop.store.versions import attribution_versions
+
+    versions = attribution_versions(conn, "user-0000001")
+    assert versions is not None and versions.differences == ["campaign_name"]
+    assert versions.delivered is not None
+    assert versions.delivered["campaign_name"] == users(3)[1].campaign_name
+    assert versions.current["campaign_name"] == "Changed mid-flight"
+    sent_fp = conn.execute(
+        "SELECT delivered_fingerprint != fingerprint FROM installs WHERE user_id = 'user-0000001'"
+    ).fetchone()[0]
+    assert sent_fp == 1
     # the delivery of the old version is still in the user's history
     assert conn.execute(
         "SELECT outcome FROM attempts WHERE user_id = 'user-0000001'"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -107,6 +108,8 @@ class Answer:
     maybe_processed: bool = (
         False  # the request may have reached CleverTap (read timeout, dropped answer)
     )
+    # `unprocessed` entries that name no record of the request (kept as CleverTap sent them)
+    unmatched: list[Any] = field(default_factory=list)
 
 
 def _record_index(
@@ -129,31 +132,64 @@ def _record_index(
             for i, s in enumerate(sent):
                 if s.get("objectId") == obj and s.get("type") == "profile":
                     return i
-    text = str(item.get("error", ""))
-    marker = text.rfind("record number")
-    if marker >= 0:
-        digits = "".join(ch for ch in text[marker:] if ch.isdigit())
-        if digits and 1 <= int(digits) <= len(sent):
-            return int(digits) - 1
+    number = record_number(str(item.get("error", "")))
+    if number is not None and 1 <= number <= len(sent):
+        return number - 1
     return None
 
 
+_RECORD_NUMBER = re.compile(r"record number\s*:?\s*(\d+)", re.IGNORECASE)
+
+
+def record_number(text: str) -> int | None:
+    """The 1-based number right after the last "record number" in CleverTap's message,
+    and nothing else ("... Skipped record number : 3, code 526" -> 3)."""
+    found = _RECORD_NUMBER.findall(text)
+    return int(found[-1]) if found else None
+
+
+NOT_A_VERDICT = (
+    " The request had been sent, so CleverTap may have processed it: its users are "
+    "flagged as possibly duplicated."
+)
+
+
+def _understood(doc: Any) -> bool:
+    """A JSON answer shaped like CleverTap's upload verdict."""
+    if not isinstance(doc, dict):
+        return False
+    processed, unprocessed = doc.get("processed"), doc.get("unprocessed", [])
+    return (
+        doc.get("status") in ("success", "partial", "fail")
+        and (processed is None or (isinstance(processed, int) and not isinstance(processed, bool)))
+        and isinstance(unprocessed, list)
+        and ("processed" in doc or "unprocessed" in doc)
+    )
+
+
 def parse_upload_answer(status: int, body: bytes, sent: Sequence[dict[str, Any]]) -> Answer:
+    """What an upload answer means. Only a CleverTap verdict (a 200 whose JSON is an
+    upload answer, a 429, a 400/401/403) says whether the batch was processed; anything
+    else came after the body was sent, so the batch may have been processed."""
     text = body.decode("utf-8", "replace")
     if status == 200:
         try:
             doc = json.loads(text)
-        except ValueError:
+        except ValueError:  # e.g. a proxy's HTML error page with status 200
+            doc = None
+        if not _understood(doc):
             return Answer(
-                Verdict.RETRY, status, f"CleverTap sent an unreadable answer: {text[:120]!r}"
+                Verdict.RETRY,
+                status,
+                f"CleverTap sent an unreadable answer: {text[:120]!r}.{NOT_A_VERDICT}",
+                maybe_processed=True,
             )
-        if not isinstance(doc, dict):
-            return Answer(Verdict.RETRY, status, "CleverTap sent an unexpected answer")
         failures: list[RecordFailure] = []
-        unmapped: list[str] = []
+        unmapped: list[Any] = []
         by_event: dict[str, int] | None = None  # built only when something was unprocessed
         for item in doc.get("unprocessed") or []:  # read on EVERY 200, whatever `status` says
             if not isinstance(item, dict):
+                unmapped.append(item)
                 continue
             if by_event is None:
                 by_event = (
@@ -166,24 +202,41 @@ def parse_upload_answer(status: int, body: bytes, sent: Sequence[dict[str, Any]]
             code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
             msg = str(item.get("error") or "rejected by CleverTap")
             if idx is None:
-                unmapped.append(msg)
+                unmapped.append(item)
             else:
                 failures.append(RecordFailure(idx, code, msg))
-        if doc.get("status") == "fail" and not failures and not doc.get("processed"):
-            # A whole-request failure inside a 200: treat as refused, with CleverTap's words.
-            err = str(doc.get("error") or "CleverTap refused the request")
-            return Answer(Verdict.RETRY, status, err)
+        if doc.get("status") == "fail" and not doc.get("processed") and not doc.get("unprocessed"):
+            # The whole request refused inside a 200: final, like RudderStack treats it.
+            err = str(doc.get("error") or "no reason given")
+            return Answer(
+                Verdict.STOP,
+                status,
+                f"CleverTap refused the whole request (HTTP 200, status fail, nothing "
+                f"processed): {err[:200]}. Nothing was retried.",
+            )
         ans = Answer(Verdict.OK, status, "", failures, doc.get("processed"))
         if unmapped:
-            ans.message = "; ".join(unmapped[:3])
+            ans.unmatched = unmapped
+            ans.message = "; ".join(
+                str(u.get("error") if isinstance(u, dict) else u) for u in unmapped[:3]
+            )
         return ans
     if status in (400, 401, 403):
         return Answer(Verdict.STOP, status, stop_message(status, "upload", text))
     if status == 429:
         return Answer(Verdict.RETRY, status, "CleverTap is busy (429 too many concurrent requests)")
-    if status >= 500:
-        return Answer(Verdict.RETRY, status, f"CleverTap server error {status}")
-    return Answer(Verdict.RETRY, status, f"Unexpected answer {status} from CleverTap")
+    if status >= 500:  # a gateway's 502/504 may come after CleverTap processed the batch
+        return Answer(
+            Verdict.RETRY, status, f"CleverTap server error {status}", maybe_processed=True
+        )
+    # 404, 405, 413, a redirect...: not server trouble, never retried; show what came back
+    return Answer(
+        Verdict.STOP,
+        status,
+        f"Unexpected answer {status} from CleverTap, the run stopped: {text[:200]!r}. "
+        "Check the region and endpoint." + NOT_A_VERDICT,
+        maybe_processed=True,
+    )
 
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)

@@ -43,13 +43,15 @@ def run(args: argparse.Namespace) -> int:
                         "rejected",
                         "failed",
                         "error",
+                        "scope",
                     ),
                     r,
                     strict=True,
                 )
             )
             for r in conn.execute(
-                "SELECT id, kind, mode, started_at, ended_at, state, delivered, rejected, failed, error "
+                "SELECT id, kind, mode, started_at, ended_at, state, delivered, rejected, failed, "
+                "error, scope "
                 "FROM runs ORDER BY id DESC LIMIT 5"
             )
         ]
@@ -82,5 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{_when(r['started_at'])}  delivered {r['delivered'] or 0:,}, "
                 f"rejected {r['rejected'] or 0:,}, failed {r['failed'] or 0:,}"
             )
+            if r["scope"]:  # second copies the user asked for
+                line += f"  [{r['scope']}]"
             print(line + (f"  ({r['error']})" if r["error"] else ""))
     return 0

@@ -14,6 +14,7 @@ from lr_desktop.cli.common import db_path, fail, open_db
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
 from lr_desktop.store import StoreError
 from lr_desktop.sync import Operation, Progress, SyncError, SyncSummary, run_sync
+from lr_desktop.sync.scope import SecondCopies, second_copies
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +30,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resend-delivered",
         action="store_true",
-        help="also re-send events already delivered (implies --all; CleverTap does NOT deduplicate)",
+        help="also re-send events already delivered (implies --all; CleverTap does NOT "
+        "deduplicate: each user gets a second install event). Asks first, with the count",
+    )
+    p.add_argument(
+        "--send-changed",
+        action="store_true",
+        help="also send the corrected install event of users whose attribution changed after "
+        "delivery (CleverTap keeps both copies). Asks first, with the count",
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm --send-changed / --resend-delivered without asking (for scripts)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.set_defaults(func=run)
@@ -67,6 +80,13 @@ def _print_summary(s: SyncSummary) -> None:
         print(
             f"profile properties updated for {s.profiles_upserted:,} users ({s.profiles_failed:,} failed)"
         )
+    if s.scope:
+        print(f"asked for: {s.scope}")
+    if s.unmatched:
+        print(
+            f"answer not matched: {s.unmatched:,} (CleverTap refused records it did not name; "
+            "not counted as delivered, never re-sent unless asked)"
+        )
     if s.possibly_duplicated:
         print(f"possibly duplicated in CleverTap: {s.possibly_duplicated:,}")
     if s.cancelled:
@@ -79,11 +99,18 @@ def run(args: argparse.Namespace) -> int:
     conn = open_db(args)
     try:
         cfg = effective_config(conn)
+        copies = second_copies(
+            conn, resend_delivered=args.resend_delivered, send_changed=args.send_changed
+        )
     except (KeyringUnavailable, KeyringFailure, ConfigError, ValueError) as exc:
         fail(str(exc))
         return 2
     finally:
         conn.close()
+    if copies.total and not args.yes:
+        verdict = confirm(copies)
+        if verdict is not None:
+            return verdict
     operation = (
         Operation.FULL_SYNC if (args.all or args.resend_delivered) else Operation.SEND_PENDING
     )
@@ -105,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             cfg,
             operation,
             resend_delivered=args.resend_delivered,
+            send_changed=args.send_changed,
             progress=bar,
             cancel=cancel,
         )
@@ -124,9 +152,39 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=None))
     elif summary:
         _print_summary(summary)
+        _print_changed(args)
     if error is not None:  # on stderr with --json too: scripts log stderr, not the JSON
         fail(str(error))
     if error is not None:
         return error.exit_code if isinstance(error, SyncError) else 2
     assert summary is not None
-    return 0 if (summary.rejected == 0 and summary.failed == 0) else 1
+    return 0 if (summary.rejected == 0 and summary.failed == 0 and summary.unmatched == 0) else 1
+
+
+def confirm(copies: SecondCopies) -> int | None:
+    """Ask before sending second copies; None: go ahead, else the exit code."""
+    if not sys.stdin.isatty():
+        fail(
+            f"This would {copies.describe()}. Nothing was sent: run it in a terminal to be "
+            "asked, or add --yes to confirm."
+        )
+        return 2
+    sys.stderr.write(f"This will {copies.describe()}.\nContinue? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        print("Cancelled: nothing was sent.", file=sys.stderr)
+        return 0
+    return None
+
+
+def _print_changed(args: argparse.Namespace) -> None:
+    conn = open_db(args)
+    try:
+        left = second_copies(conn, send_changed=True).changed
+    finally:
+        conn.close()
+    if left:
+        print(
+            f"changed since delivery: {left:,} (their profile properties follow; send their "
+            "corrected install event with --send-changed)"
+        )

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs
 
 from lr_desktop.clevertap import rules
 from lr_desktop.emulators.clevertap_reads import ReadsApi
+from lr_desktop.emulators.copies import CopyCounter
 from lr_desktop.emulators.httpserver import DROP, HttpServer, Request, Response
 
 __all__ = [
@@ -179,6 +180,7 @@ class CleverTapEmulator:
         self._installs: list[dict[str, Any]] = []
         self._event_ids: dict[str, set[Any]] = {}  # account -> lr_event_ids seen
         self._install_keys: set[tuple[Any, ...]] = set()
+        self._copies = CopyCounter()  # upload install events per lr_event_id and per user
         self._event_names: dict[str, set[str]] = {}
         self._counts: Counter[str] = Counter()
         self._codes: Counter[int] = Counter()
@@ -269,6 +271,11 @@ class CleverTapEmulator:
         """Attribution installs that were stored."""
         with self._lock:
             return [dict(i) for i in self._installs if account is None or i["account"] == account]
+
+    def copies(self, *, full: bool = False) -> dict[str, Any]:
+        """Install event copies per lr_event_id and per user (see `emulators.copies`)."""
+        with self._lock:
+            return self._copies.report(full=full)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -503,6 +510,7 @@ class CleverTapEmulator:
             return
         data = rec.get("evtData") or {}
         self._add_event(account, oid, rec["evtName"], ts, data, prof)
+        self._copies.add(oid, data)
         event_id = data.get("lr_event_id")
         if event_id is not None:
             seen = self._event_ids.setdefault(account, set())
@@ -653,6 +661,8 @@ class CleverTapEmulator:
                 return Response(200, {"status": "ok"})
             if what == "stats":
                 return Response(200, self.stats())
+            if what == "copies":
+                return Response(200, self.copies(full=req.arg("full") in ("1", "true")))
             if what == "state":
                 limit = req.arg("limit")
                 return Response(
@@ -706,6 +716,9 @@ class EmulatorControl:
 
     def state(self, object_id: str | None = None, limit: int | None = None) -> dict[str, Any]:
         return self._get("/state", object_id=object_id, limit=limit)
+
+    def copies(self, full: bool = False) -> dict[str, Any]:
+        return self._get("/copies", full=1 if full else None)
 
     def set_faults(self, faults: Faults | Mapping[str, Any]) -> dict[str, Any]:
         return self._post("/faults", faults.to_dict() if isinstance(faults, Faults) else faults)

@@ -3,16 +3,23 @@
 Rules:
 - a user seen for the first time is queued (or waits when it has no CleverTap ID);
 - an identical re-import changes nothing;
-- a change of any event-shaping field (model.EVENT_FIELDS) makes the event due again,
-  and changing it back to what CleverTap already has makes it delivered again;
-- a missing CleverTap ID never erases a known one; one arriving for a waiting user
-  queues its event;
+- a change of any event-shaping field (model.EVENT_FIELDS) makes a never-delivered
+  event due again; a delivered one becomes `changed` (CleverTap keeps every copy, so a
+  second install event goes out only when the user asks), and changing it back to what
+  CleverTap already has makes it delivered again;
+- a missing column or an empty cell (None) never erases a known value, the CleverTap
+  ID included; one arriving for a waiting user queues its event;
+- `possibly_duplicated` is never cleared here: the copies stay in CleverTap whatever
+  the file says (only evidence from CleverTap may clear it);
+- a user changed while its event is in a request keeps the sent version in
+  `inflight.sent_values`, so CleverTap's answer still lands on what was sent.
 - a user whose platform is unknown ("", from a Linkrunner answer that does not say)
   waits too, whatever its CleverTap ID, and an unknown platform never erases a known one.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -26,7 +33,10 @@ from lr_desktop.model import (
     event_id,
     fingerprint,
 )
+from lr_desktop.store.versions import EVENT_VALUES_SQL
 
+_CT_INDEX = ATTRIBUTION_COLUMNS.index("clevertap_id")
+_PF_INDEX = ATTRIBUTION_COLUMNS.index("platform")
 _CHUNK = 500  # users per IN (...) lookup; well under SQLite's variable limit
 _QUEUED, _WAITING = str(Status.QUEUED), str(Status.WAITING_ID)
 
@@ -55,11 +65,32 @@ _UPDATE = (
     " status = CASE WHEN fingerprint = ? THEN status"
     "  WHEN ? IS NULL THEN 'waiting_id'"
     "  WHEN delivered_fingerprint = ? THEN 'delivered'"
+    "  WHEN status = 'unmatched' THEN 'unmatched'"  # maybe delivered: never silently re-sent
+    "  WHEN delivered_fingerprint IS NOT NULL THEN 'changed'"
     "  ELSE 'queued' END,"
-    " possibly_duplicated = CASE WHEN fingerprint = ? THEN possibly_duplicated ELSE 0 END,"
+    # what CleverTap holds, for old-vs-new (NULL: the row itself; see store.versions)
+    " delivered_values = CASE WHEN delivered_fingerprint = ? THEN NULL"
+    f"  WHEN delivered_fingerprint = fingerprint THEN {EVENT_VALUES_SQL}"
+    "  ELSE delivered_values END,"
     " fingerprint = ?"
     " WHERE user_id = ?"
 )
+# Before a user in a request changes: keep the version sent (see SyncStore.record).
+_KEEP_SENT = (
+    f"UPDATE inflight SET sent_values = (SELECT {EVENT_VALUES_SQL} FROM installs "
+    "WHERE rowid = inflight.install_rowid) "
+    "WHERE sent_values IS NULL AND install_rowid IN "
+    "(SELECT rowid FROM installs WHERE user_id IN (SELECT value FROM json_each(?))) "
+    "AND fingerprint = (SELECT fingerprint FROM installs WHERE rowid = inflight.install_rowid)"
+)
+
+
+def _merge(old: tuple, new: tuple) -> tuple:
+    """`new`, with every None (missing column, empty cell) keeping the known value."""
+    merged = tuple(o if n is None else n for n, o in zip(new, old, strict=True))
+    if not merged[_PF_INDEX] and old[_PF_INDEX]:  # "" is an unknown platform
+        merged = (*merged[:_PF_INDEX], old[_PF_INDEX], *merged[_PF_INDEX + 1 :])
+    return merged
 
 
 def _existing(conn: sqlite3.Connection, user_ids: Sequence[str]) -> dict[str, tuple]:
@@ -90,30 +121,30 @@ def upsert_attributions(
     counts = UpsertCounts()
     inserts: list[tuple] = []
     updates: list[tuple] = []
-    ct_index = ATTRIBUTION_COLUMNS.index("clevertap_id")
-    pf_index = ATTRIBUTION_COLUMNS.index("platform")
     for uid, item in latest.items():
         old = existing.get(uid)
-        if old is not None and item.clevertap_id is None and old[ct_index] is not None:
-            item = replace(item, clevertap_id=old[ct_index])
-        if old is not None and not item.platform and old[pf_index]:
-            item = replace(item, platform=old[pf_index])
         values = attribution_values(item)
-        fp = fingerprint(item)
-        eid = event_id(uid, fp)
-        sendable = item.clevertap_id if item.platform else None  # None: it waits
         if old is None:
+            fp = fingerprint(item)
+            sendable = item.clevertap_id if item.platform else None  # None: it waits
             status = _QUEUED if sendable else _WAITING
-            inserts.append((*values, fp, eid, source, now, now, status))
+            inserts.append((*values, fp, event_id(uid, fp), source, now, now, status))
             counts.imported += 1
-        elif tuple(old) == values:
+            continue
+        if None in values or not values[_PF_INDEX]:
+            values = _merge(old, values)
+        if tuple(old) == values:
             counts.unchanged += 1
-        else:
-            updates.append((*values, source, now, eid, fp, sendable, fp, fp, fp, uid))
-            counts.updated += 1
+            continue
+        fp = fingerprint(dict(zip(ATTRIBUTION_COLUMNS, values, strict=True)))
+        sendable = values[_CT_INDEX] if values[_PF_INDEX] else None  # None: it waits
+        updates.append((*values, source, now, event_id(uid, fp), fp, sendable, fp, fp, fp, uid))
+        counts.updated += 1
     if inserts:
         conn.executemany(_INSERT, inserts)
     if updates:
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM inflight)").fetchone()[0]:
+            conn.execute(_KEEP_SENT, (json.dumps([u[-1] for u in updates]),))
         conn.executemany(_UPDATE, updates)
     return counts
 

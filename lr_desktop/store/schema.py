@@ -137,7 +137,18 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute('DROP INDEX IF EXISTS "idx_installs_status_installed_at"')
 
 
-def _verify_tables(db: sqlite_utils.Database) -> None:
+def _v5_delivered_versions(db: sqlite_utils.Database) -> None:
+    """What CleverTap already holds, so a changed attribution is shown, not re-sent:
+    `installs.delivered_values` (JSON of the delivered event fields, for old-vs-new);
+    `inflight.sent_values` (the sent fields, saved by an import that changes a user in
+    flight, so the answer still lands on the version sent); `runs.scope` (a re-send
+    the user asked for: what and how many)."""
+    db.execute("ALTER TABLE installs ADD COLUMN delivered_values TEXT")
+    db.execute("ALTER TABLE inflight ADD COLUMN sent_values TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN scope TEXT")
+
+
+def _v6_verify_tables(db: sqlite_utils.Database) -> None:
     """Verify with CleverTap (lr_desktop/verify): a check over a date range, its download
     segments (one event name, a few weeks) with the cursor of the next page, the pages
     committed so far (digests, so a restarted query can skip them), CleverTap's records
@@ -165,7 +176,14 @@ def _verify_tables(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _verify_tables]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5_delivered_versions,
+    _v6_verify_tables,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -56,6 +56,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
             config_from_dict(request["config"]),
             request["operation"],
             resend_delivered=bool(request.get("resend_delivered")),
+            send_changed=bool(request.get("send_changed")),
             progress=progress,
             cancel=cancel,
         )

@@ -36,8 +36,11 @@ from lr_desktop.clevertap.payloads import (
 from lr_desktop.clevertap.rules import event_name_problem, event_record_problem
 from lr_desktop.store import StoreError
 from lr_desktop.store.db import explain
+from lr_desktop.sync.answers import unmatched_note
+from lr_desktop.sync.scope import SecondCopies, second_copies
 from lr_desktop.sync.state import (
     PROFILE_DUE,
+    PROFILE_DUE_CHANGED,
     Due,
     Outcome,
     SyncReader,
@@ -88,8 +91,12 @@ def run_sync(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     seed: int | None = None,
+    send_changed: bool = False,
 ) -> SyncSummary:
-    """Send what is due (or, for FULL_SYNC, everything CleverTap may be missing). Blocking."""
+    """Send what is due (or, for FULL_SYNC, everything CleverTap may be missing). Blocking.
+
+    `send_changed` / `resend_delivered` ask for second copies (see `sync.scope`): for
+    this call only; ask the user first, with `second_copies(...).describe()`."""
     operation = Operation(operation)
     problems = config.problems()
     if problems:
@@ -108,7 +115,10 @@ def run_sync(
     try:
         store = SyncStore(db_path)
         try:
-            return _run_locked(store, config, operation, resend_delivered, progress, cancel, seed)
+            copies = second_copies(
+                store.conn, resend_delivered=resend_delivered, send_changed=send_changed
+            )
+            return _run_locked(store, config, operation, copies, progress, cancel, seed)
         except sqlite3.Error as exc:  # bookkeeping before or after the sending
             raise explain(exc, db_path) from exc
         finally:
@@ -121,30 +131,33 @@ def _run_locked(
     store: SyncStore,
     cfg: CleverTapConfig,
     operation: Operation,
-    resend_delivered: bool,
+    copies: SecondCopies,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     seed: int | None,
 ) -> SyncSummary:
+    resend_delivered = copies.resend_delivered
+    if resend_delivered:
+        operation = Operation.FULL_SYNC
     recovered = store.recover()
-    run_id = store.start_run(str(operation), cfg.mode)
+    run_id = store.start_run(str(operation), cfg.mode, copies.label())
     summary = SyncSummary(run_id=run_id, operation=str(operation), mode=cfg.mode)
+    summary.resend_delivered, summary.send_changed = resend_delivered, copies.send_changed
+    summary.scope = copies.label()
     summary.possibly_duplicated = recovered
     if recovered:
         summary.warnings.append(
             f"{recovered} events were in flight when an earlier run stopped unexpectedly; they are "
             "sent again and may appear twice in CleverTap (it does not deduplicate)."
         )
-    if resend_delivered:
-        summary.warnings.append(
-            "Re-sending delivered events: CleverTap does not deduplicate, so those users get a second install event."
-        )
+    if copies.asked:
+        summary.warnings.append(f"As asked: {copies.describe()}.")
     started = time.monotonic()
     engine = _Engine(
         store,
         cfg,
         operation,
-        resend_delivered,
+        due_condition(operation, resend_delivered, copies.send_changed),
         summary,
         progress,
         cancel or threading.Event(),
@@ -183,6 +196,8 @@ class _Batch:
     rejected: list[tuple[int, int | None, str]] = field(default_factory=list)
     failed: list[tuple[int, int | None, str]] = field(default_factory=list)
     unsent: list[int] = field(default_factory=list)  # cancelled or stopped before an answer
+    unmatched: list[int] = field(default_factory=list)  # maybe refused: the answer named none
+    unmatched_message: str = ""
     maybe_dup: set[int] = field(default_factory=set)
     last_status: int | None = None
 
@@ -217,7 +232,7 @@ class _Engine:
         store: SyncStore,
         cfg: CleverTapConfig,
         operation: Operation,
-        resend_delivered: bool,
+        where: Due,
         summary: SyncSummary,
         progress: ProgressCallback | None,
         cancel: threading.Event,
@@ -226,7 +241,7 @@ class _Engine:
         self.store = store
         self.cfg = cfg
         self.operation = operation
-        self.where = due_condition(operation, resend_delivered)
+        self.where = where
         self.summary = summary
         self.progress_cb = progress
         self.cancel = cancel
@@ -332,13 +347,12 @@ class _Engine:
             async with CleverTapClient(self.cfg) as client:
                 self.client = client
                 await self.events_phase()
-                if (
-                    self.operation == Operation.FULL_SYNC
-                    and self.cfg.mode == "upload"
-                    and self.cfg.sync_profiles
-                    and not self.halted
-                ):
-                    await self.profiles_phase()
+                if self.cfg.mode == "upload" and self.cfg.sync_profiles and not self.halted:
+                    if self.operation == Operation.FULL_SYNC:
+                        await self.profiles_phase(PROFILE_DUE)
+                    elif await self.db(self.store.count, PROFILE_DUE_CHANGED):
+                        # changed users' profiles follow at once: their event is not re-sent
+                        await self.profiles_phase(PROFILE_DUE_CHANGED)
         finally:
             self.writer.shutdown()
             self._read_pool.shutdown(wait=True)
@@ -406,17 +420,17 @@ class _Engine:
         self.summary.left_queued = max(0, self.total - self.done)
         self.report(force=True)
 
-    async def profiles_phase(self) -> None:
+    async def profiles_phase(self, where: str) -> None:
         self.phase = "profiles"
         self.done = 0
-        self.total = await self.db(self.store.count, PROFILE_DUE)
+        self.total = await self.db(self.store.count, where)
         self.phase_started = time.monotonic()
         self.report(force=True)
         after = 0
         sem = asyncio.Semaphore(self.cfg.concurrency)
         tasks: list[asyncio.Task[None]] = []
         while not self.halted:
-            rows = await self.db(self.store.rows, PROFILE_DUE, after, self.cfg.batch_size)
+            rows = await self.db(self.store.rows, where, after, self.cfg.batch_size)
             if not rows:
                 break
             after = rows[-1]["rowid"]
@@ -538,6 +552,8 @@ class _Engine:
             result.last_status = answer.http_status
             if answer.verdict is Verdict.STOP:
                 self.stop(answer)
+                if answer.maybe_processed:  # e.g. a 404 after the body left
+                    result.maybe_dup.update(pending)
                 result.unsent += pending
                 break
             if answer.verdict is Verdict.RETRY:
@@ -550,12 +566,15 @@ class _Engine:
                     pending[f.index]: f for f in answer.failures if 0 <= f.index < len(pending)
                 }
                 retry = [i for i, f in failures.items() if f.retryable]
+                unnamed = unmatched_note(answer)  # then none of the others counts as delivered
                 for i in pending:
                     f = failures.get(i)
                     if f is None:
-                        result.accepted.append(i)
+                        (result.unmatched if unnamed else result.accepted).append(i)
                     elif not f.retryable:
                         result.rejected.append((i, f.code, f.message))
+                if unnamed:
+                    result.unmatched_message = unnamed
             if not retry:
                 break
             attempt += 1
@@ -598,6 +617,12 @@ class _Engine:
                     i in result.maybe_dup,
                 )
             )
+        out += [
+            Outcome.for_row(
+                rows[i], "unmatched", 200, None, result.unmatched_message, i in result.maybe_dup
+            )
+            for i in result.unmatched
+        ]
         for i, http_status, msg in result.failed:
             out.append(
                 Outcome.for_row(
@@ -644,7 +669,11 @@ class _Engine:
                 s.rejected += 1
             elif o.outcome == "failed":
                 s.failed += 1
+            elif o.outcome == "unmatched":
+                s.unmatched += 1
             else:
+                if o.maybe_duplicated and o.outcome == "stopped":
+                    s.possibly_duplicated += 1
                 continue
             self.done += 1
             if o.maybe_duplicated:

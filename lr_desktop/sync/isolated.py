@@ -41,7 +41,13 @@ def _summary(data: dict[str, Any] | None) -> SyncSummary | None:
     return SyncSummary(**{k: v for k, v in data.items() if k in _SUMMARY_FIELDS})
 
 
-def _request(db_path: Path | str, cfg: CleverTapConfig, operation: str, resend: bool) -> str:
+def _request(
+    db_path: Path | str,
+    cfg: CleverTapConfig,
+    operation: str,
+    resend: bool,
+    send_changed: bool = False,
+) -> str:
     config = cfg.public_dict()
     config["secrets"] = {
         "project_token": cfg.secrets.project_token,
@@ -53,6 +59,7 @@ def _request(db_path: Path | str, cfg: CleverTapConfig, operation: str, resend: 
             "config": config,
             "operation": operation,
             "resend_delivered": resend,
+            "send_changed": send_changed,
         }
     )
 
@@ -65,6 +72,7 @@ def run_sync_isolated(
     resend_delivered: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    send_changed: bool = False,
 ) -> SyncSummary:
     """Like `run_sync`, but the engine runs in `python -m lr_desktop.sync.child`."""
     operation = Operation(operation)
@@ -96,7 +104,9 @@ def run_sync_isolated(
                 return
 
     try:
-        proc.stdin.write(_request(db_path, config, str(operation), resend_delivered) + "\n")
+        proc.stdin.write(
+            _request(db_path, config, str(operation), resend_delivered, send_changed) + "\n"
+        )
         proc.stdin.flush()
         threading.Thread(target=forward_cancel, daemon=True).start()
         final: dict[str, Any] | None = None

@@ -37,21 +37,29 @@ class Due:
 
 DUE_PENDING = Due(("queued", "failed"))
 DUE_FULL = Due(("queued", "failed", "rejected"))
-DUE_FULL_RESEND = Due(("queued", "failed", "rejected", "delivered"))
+# Second copies, only when asked: `changed` (delivered, then the attribution changed),
+# and with a re-send of delivered events also `unmatched` (maybe delivered).
+CHANGED = ("changed",)
+RESEND = ("delivered", "changed", "unmatched")
+DUE_FULL_RESEND = Due(DUE_FULL.statuses + RESEND)
 PROFILE_DUE = (
     f"{HAS_ID} AND status != 'rejected' "
     "AND status != 'waiting_id' "  # e.g. a CleverTap ID but no platform: nothing goes out
     "AND (profile_fingerprint IS NULL OR profile_fingerprint != fingerprint)"
 )
+# A plain send upserts the profile properties of changed users (their event is not re-sent).
+PROFILE_DUE_CHANGED = f"{PROFILE_DUE} AND status = 'changed'"
 
 _SELECT_NAMES = ("rowid", *PAYLOAD_COLUMNS, "fingerprint")
 _SELECT = ", ".join(_SELECT_NAMES)
 
 
-def due_condition(operation: str, resend_delivered: bool) -> Due:
-    if operation == Operation.SEND_PENDING:
-        return DUE_PENDING
-    return DUE_FULL_RESEND if resend_delivered else DUE_FULL
+def due_condition(operation: str, resend_delivered: bool, send_changed: bool = False) -> Due:
+    """What a run sends. A re-send of delivered events implies the full sync."""
+    if resend_delivered:
+        return DUE_FULL_RESEND
+    base = DUE_PENDING if operation == Operation.SEND_PENDING else DUE_FULL
+    return Due(base.statuses + CHANGED) if send_changed else base
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,7 @@ _NEW_STATUS: dict[str, str | None] = {
     "retry": None,  # still in flight
     "stopped": None,  # 400/401/403: the run stops; the event stays as it was (not failed)
     "released": None,  # cancelled before it was sent
+    "unmatched": "unmatched",  # CleverTap refused something it did not name: maybe delivered
 }
 
 
@@ -250,11 +259,13 @@ class SyncStore:
             )
         return n
 
-    def start_run(self, kind: str, mode: str) -> int:
+    def start_run(self, kind: str, mode: str, scope: str | None = None) -> int:
+        """`scope`: what second copies the user asked for (Sync history and `status`)."""
         with self._tx():
             cur = self.conn.execute(
-                "INSERT INTO runs (kind, mode, started_at, state) VALUES (?, ?, ?, 'running')",
-                (kind, mode, time.time()),
+                "INSERT INTO runs (kind, mode, started_at, state, scope) "
+                "VALUES (?, ?, ?, 'running', ?)",
+                (kind, mode, time.time(), scope),
             )
         return int(cur.lastrowid or 0)
 
@@ -379,13 +390,21 @@ class SyncStore:
             "WHERE rowid IN (SELECT value FROM json_each(:ids))",
             {"run": run_id, "now": now, "mode": mode, "ids": ids},
         )
+        # What CleverTap got is the version sent (inflight.fingerprint): it is delivered
+        # even when an import changed the user meanwhile, which makes the user `changed`.
         conn.execute(
-            "UPDATE installs SET status = 'delivered', delivered_at = :ts, "
-            "delivered_fingerprint = fingerprint, delivered_mode = :mode, attempts = attempts + 1, "
+            "UPDATE installs SET status = CASE WHEN installs.fingerprint = f.fingerprint "
+            "THEN 'delivered' ELSE 'changed' END, delivered_at = :ts, "
+            # delivered_values: NULL = the row itself is what was delivered (written
+            # here only for a user changed in flight; the import writes it otherwise)
+            "delivered_fingerprint = f.fingerprint, delivered_values = CASE WHEN "
+            "installs.fingerprint = f.fingerprint THEN NULL "
+            "ELSE coalesce(f.sent_values, installs.delivered_values) END, "
+            "delivered_mode = :mode, attempts = attempts + 1, "
             "last_attempt_at = :ts, last_http_status = 200"
             + (", possibly_duplicated = 1" if maybe_duplicated else "")
-            + " WHERE rowid IN (SELECT value FROM json_each(:ids)) AND fingerprint = "
-            "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)",
+            + " FROM inflight AS f WHERE f.install_rowid = installs.rowid "
+            "AND installs.rowid IN (SELECT value FROM json_each(:ids))",
             {"ts": ts, "mode": mode, "ids": ids},
         )
         if clear_errors:
@@ -458,25 +477,38 @@ class SyncStore:
             for maybe_dup, ids in delivered.items():
                 self._delivered(ids, run_id, mode, maybe_dup, clear_errors, now)
             if others:
+                # An `unmatched` answer lands whatever changed meanwhile (the sent version
+                # may be in CleverTap); other results only on the version sent.
+                guard = (
+                    "AND fingerprint = "
+                    "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)"
+                )
+                for unmatched in (False, True):
+                    conn.executemany(
+                        "UPDATE installs SET status = coalesce(?, status), attempts = attempts + ?, "
+                        "last_attempt_at = ?, last_http_status = ?, last_code = ?, last_error = ?, "
+                        "possibly_duplicated = max(possibly_duplicated, ?) "
+                        f"WHERE rowid = ? {'' if unmatched else guard}",
+                        [
+                            (
+                                _NEW_STATUS[o.outcome],
+                                0 if o.outcome == "released" else 1,
+                                ts,
+                                o.http_status,
+                                o.code,
+                                o.message,
+                                int(o.maybe_duplicated),
+                                o.rowid,
+                            )
+                            for o in others
+                            if (o.outcome == "unmatched") is unmatched
+                        ],
+                    )
+                # A possible copy is flagged even on a user changed meanwhile.
                 conn.executemany(
-                    "UPDATE installs SET status = coalesce(?, status), attempts = attempts + ?, "
-                    "last_attempt_at = ?, last_http_status = ?, last_code = ?, last_error = ?, "
-                    "possibly_duplicated = max(possibly_duplicated, ?) "
-                    "WHERE rowid = ? AND fingerprint = "
-                    "(SELECT fingerprint FROM inflight WHERE install_rowid = installs.rowid)",
-                    [
-                        (
-                            _NEW_STATUS[o.outcome],
-                            0 if o.outcome == "released" else 1,
-                            ts,
-                            o.http_status,
-                            o.code,
-                            o.message,
-                            int(o.maybe_duplicated),
-                            o.rowid,
-                        )
-                        for o in others
-                    ],
+                    "UPDATE installs SET possibly_duplicated = 1 "
+                    "WHERE rowid = ? AND possibly_duplicated = 0",
+                    [(o.rowid,) for o in others if o.maybe_duplicated],
                 )
                 done = [(o.rowid,) for o in others if o.outcome != "retry"]
                 conn.executemany("DELETE FROM inflight WHERE install_rowid = ?", done)

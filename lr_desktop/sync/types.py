@@ -39,6 +39,10 @@ class SyncSummary:
     failed: int = 0
     waiting_for_clevertap_id: int = 0  # users never sent: no CleverTap ID yet
     possibly_duplicated: int = 0  # were in flight when an earlier run died; re-sent
+    unmatched: int = 0  # CleverTap refused records its answer did not name: "Answer not matched"
+    resend_delivered: bool = False  # the user asked for second copies of delivered events
+    send_changed: bool = False  # the user asked for corrected events of changed users
+    scope: str | None = None  # what second copies were asked for, e.g. "re-send delivered: 200"
     profiles_upserted: int = 0
     profiles_failed: int = 0
     left_queued: int = 0  # not attempted (cancelled or stopped)
@@ -50,7 +54,7 @@ class SyncSummary:
 
     @property
     def ok(self) -> bool:
-        return not (self.rejected or self.failed or self.stopped_reason)
+        return not (self.rejected or self.failed or self.unmatched or self.stopped_reason)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
