@@ -3,7 +3,8 @@
 Kept apart from `mapping.py` (the field names and the hot path) so the rules can be
 read in one place. The README's import section states the same rules.
 
-Install times (`installed_at`, `attributed_at`, `store_click_at`):
+Install times (`installed_at`, `attributed_at`, `store_click_at`; other times, like
+`pull --since`, only need to be a real date between 1970 and 2286):
 - accepted from 2010-01-01 00:00 UTC (before Linkrunner, or any app store
   attribution, existed there is nothing to attribute) up to FUTURE_GRACE after now;
   a time after now but within the grace (clock skew, a local time read as UTC) is
@@ -34,6 +35,9 @@ WINDOW_HINT = (
     f"install times from {MIN_LABEL} to today are accepted, as an ISO date like "
     "2026-01-01T10:00:00Z (or 20260101) or epoch seconds"
 )
+GENERIC_HINT = "use an ISO date like 2026-01-01T10:00:00Z (or 20260101) or epoch seconds"
+INSTALL_TIME_FIELDS = frozenset(("installed_at", "attributed_at", "store_click_at"))
+_GENERIC_WINDOW = (1, 9_999_999_999)  # what CleverTap takes as epoch seconds
 EXACT_FLOAT_LIMIT = 2**53  # floats at or above this may stand for a neighbouring integer
 MAX_DIGITS = 40  # digits in a number read from a file; Python refuses int() over 4,300
 
@@ -53,7 +57,9 @@ def parse_json_int(text: str) -> int | HugeNumber:
 
 
 def huge_number_reason(field: str, value: str) -> str:
-    return f"{field} is a number with {len(value.lstrip('-')):,} digits, which is not a usable value"
+    return (
+        f"{field} is a number with {len(value.lstrip('-')):,} digits, which is not a usable value"
+    )
 
 
 def float_id_problem(field: str, value: float) -> str | None:
@@ -81,23 +87,25 @@ def _as_date(ts: int) -> str:
 
 
 def window_problem(field: str, shown: str, ts: int, *, number: bool) -> str | None:
-    """Why `ts` (epoch seconds, from `shown`) is not a plausible install time, or None."""
-    latest = latest_accepted()
-    if MIN_INSTALL_TS <= ts <= latest:
+    """Why `ts` (epoch seconds, from `shown`) is not a plausible time for field, or None."""
+    install = field in INSTALL_TIME_FIELDS
+    earliest, latest = (MIN_INSTALL_TS, latest_accepted()) if install else _GENERIC_WINDOW
+    if earliest <= ts <= latest:
         return None
+    hint = WINDOW_HINT if install else GENERIC_HINT
     if number:
-        if ts > latest and MIN_INSTALL_TS <= ts // 1000 <= latest:
+        if ts > latest and earliest <= ts // 1000 <= latest:
             return f"{field} {shown} looks like milliseconds; use epoch seconds or an ISO date"
-        if ts > latest and MIN_INSTALL_TS <= ts // 1_000_000 <= latest:
+        if ts > latest and earliest <= ts // 1_000_000 <= latest:
             return f"{field} {shown} looks like microseconds; use epoch seconds or an ISO date"
         meaning = _as_date(ts) if -(10**11) < ts < 10**11 else "no real date"
         return (
             f"{field} {shown} is not a plausible install time: a bare number is read as "
-            f"epoch seconds, and this one is {meaning}; {WINDOW_HINT}"
+            f"epoch seconds, and this one is {meaning}; {hint}"
         )
-    if ts < MIN_INSTALL_TS:
-        return f"{field} {shown} is before {MIN_LABEL}; {WINDOW_HINT}"
-    return f"{field} {shown} is in the future ({_as_date(ts)}); {WINDOW_HINT}"
+    if ts < earliest:
+        return f"{field} {shown} is before {MIN_LABEL if install else '1970'}; {hint}"
+    return f"{field} {shown} is in the future ({_as_date(ts)}); {hint}"
 
 
 def compact_date(text: str) -> datetime | None:

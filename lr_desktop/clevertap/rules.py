@@ -86,7 +86,13 @@ def identifier_problem(value: Any) -> str | None:
 
 # Whitespace and control characters: CleverTap answers 526 (invalid objectId) for them.
 _BAD_IDENTIFIER_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
-_CHAR_NAMES = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a line break", "\x00": "a NUL character"}
+_CHAR_NAMES = {
+    " ": "a space",
+    "\t": "a tab",
+    "\n": "a line break",
+    "\r": "a line break",
+    "\x00": "a NUL character",
+}
 
 
 def identifier_chars_problem(value: str) -> str | None:
