@@ -73,10 +73,10 @@ def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Iterable[A
     tmp = Path(name)
     count = 0
     try:
-        with contextlib.suppress(OSError):  # mkstemp makes it 0600; a CSV is an ordinary file
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)
+        # mkstemp makes it 0600 (private: it holds user ids); a replaced file keeps its mode.
+        # (No os.fchmod on older Windows; os.umask is process-wide, so it is not touched.)
+        with contextlib.suppress(OSError, AttributeError):
+            os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
         with open(fd, "w", newline="", encoding="utf-8-sig", errors="replace") as fh:
             writer = csv.writer(fh)
             writer.writerow(safe_row(header))
