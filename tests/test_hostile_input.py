@@ -228,7 +228,7 @@ def test_dates_plausible_window(db_path: Path, tmp_path: Path, capsys) -> None:
     assert "before 1970" not in out
     assert "a.csv:9 user ms: installed_at 1767225600000 looks like milliseconds" in out
     assert "a.csv:10 user old: installed_at 2009-12-31 is before 2010-01-01" in out
-    assert "1 rows have an install time in the future (rows 11)" in out
+    assert "a.csv: 1 row has an install time in the future (row 11); imported" in out
     assert stored(db_path) == [("c", 1767225600), ("soon", soon), ("t", 1767268800)]
 
 

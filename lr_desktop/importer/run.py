@@ -398,9 +398,11 @@ class _FileImport:
         rows = ", ".join(str(n) for n in self.future)
         more = ", ..." if self.future_count > len(self.future) else ""
         grace = fieldrules.FUTURE_GRACE // 3600
+        one = self.future_count == 1
         self.report.warnings.append(
-            f"{self.path.name}: {self.future_count:,} {unit}s have an install time in the future "
-            f"({unit}s {rows}{more}); they were imported, but check the clock or time zone of "
+            f"{self.path.name}: {self.future_count:,} {unit}{'' if one else 's'} "
+            f"{'has' if one else 'have'} an install time in the future ({unit}"
+            f"{'' if one else 's'} {rows}{more}); imported, but check the clock or time zone of "
             f"the export (times up to {grace} hours ahead are accepted, later ones refused)"
         )
 
