@@ -9,6 +9,7 @@ at N/4 to show whether memory grows with N.
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -57,6 +58,20 @@ def import_available() -> str | None:
     return None
 
 
+def refused_ids(csv_path: Path) -> int:
+    """Rows `lr-desktop import` refuses by design: CleverTap IDs with a space (sampledata
+    makes one in 250 for the sync's 526 path); the floor and sqlite-utils store them."""
+    from lr_desktop.clevertap.rules import identifier_chars_problem
+
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        return sum(
+            1
+            for row in csv.DictReader(f)
+            if (row.get("clevertap_id") or "").strip()
+            and identifier_chars_problem(row["clevertap_id"].strip())
+        )
+
+
 def _one(label: str, cmd: list[str], db: Path, template: Path, n: int) -> tuple[float, float, str]:
     copy_db(template, db)
     run = run_child(cmd, cwd=ROOT)
@@ -65,8 +80,9 @@ def _one(label: str, cmd: list[str], db: Path, template: Path, n: int) -> tuple[
         problem = f"{label} exited {run.returncode}: {(run.stderr or run.stdout).strip()[-400:]}"
     else:
         got = row_count(db)
-        if got != n:
-            problem = f"{label} stored {got:,} rows, expected {n:,}"
+        want = n - refused_ids(Path(cmd[-1])) if label == "lr-desktop import" else n
+        if got != want:
+            problem = f"{label} stored {got:,} rows, expected {want:,}"
     return run.seconds, run.peak_rss_mb, problem
 
 

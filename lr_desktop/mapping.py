@@ -17,8 +17,9 @@ source (META, GOOGLE, ...) means INORGANIC, with that source as the ad network i
 none is given. When both are absent (Data API answers carry neither), the ad
 network decides the same way: `ORGANIC` is organic, any other network inorganic.
 
-Times: ISO 8601 (no zone means UTC; a trailing ` UTC` is accepted) or epoch
-seconds (number or numeric text). Epoch milliseconds are refused with a reason.
+Times: ISO 8601 (no zone means UTC; a trailing ` UTC` is accepted; compact forms
+like 20260101T120000Z too) or epoch seconds (number or numeric text), from 2010 to
+two days after now (`fieldrules`). Epoch milliseconds are refused with a reason.
 Empty or blank values count as absent. Values CleverTap would refuse are refused
 here, with the same limits (`clevertap.rules`).
 """
@@ -30,11 +31,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from lr_desktop import fieldrules
 from lr_desktop.clevertap.rules import (
     MAX_IDENTIFIER_CHARS,
     MAX_STRING_BYTES,
-    MAX_TS,
-    MIN_TS,
+    identifier_chars_problem,
     string_value_problem,
 )
 from lr_desktop.model import ATTRIBUTION_COLUMNS, INORGANIC, ORGANIC, Attribution
@@ -101,7 +102,10 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 _SHOWN = 60  # characters of a bad value quoted back in a reason
-_ISO_HINT = "use an ISO date like 2026-01-01T10:00:00Z or epoch seconds"
+_ISO_HINT = fieldrules.WINDOW_HINT
+_ID_FIELDS = frozenset(
+    ("user_id", "clevertap_id", "campaign_id", "campaign_display_id", "ad_set_id", "ad_creative_id")
+)
 _PLATFORMS = {"android": "android", "ios": "ios"}
 _TYPES = {"ORGANIC": ORGANIC, "INORGANIC": INORGANIC}
 _NESTED_CT = (("user_data", "clevertap_id"), ("additional_data", "clevertap_id"))
@@ -133,38 +137,47 @@ def _text(field: str, value: Any) -> str | None:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise RowProblem(f"{field} {value!r} is not a usable value")
+        problem = fieldrules.float_id_problem(field, value) if field in _ID_FIELDS else None
+        if problem:
+            raise RowProblem(problem)
         return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, fieldrules.HugeNumber):
+        raise RowProblem(fieldrules.huge_number_reason(field, value))
     if isinstance(value, str):  # a str subclass
         return _text(field, str(value))
     raise RowProblem(f"{field} must be text, not a {type(value).__name__}")
 
 
-def _check_range(field: str, shown: Any, ts: int) -> int:
-    if ts < MIN_TS:
-        raise RowProblem(f"{field} {_show(shown)} is before 1970; {_ISO_HINT}")
-    if ts > MAX_TS:
-        unit = "milliseconds" if ts < 10**14 else "microseconds" if ts < 10**17 else ""
-        if ts >= 10**12 and unit:
-            raise RowProblem(
-                f"{field} {_show(shown)} looks like {unit}; use epoch seconds or an ISO date"
-            )
-        raise RowProblem(f"{field} {_show(shown)} is too far in the future; {_ISO_HINT}")
+def _check_range(field: str, shown: Any, ts: int, number: bool = True) -> int:
+    problem = fieldrules.window_problem(field, _show(shown), ts, number=number)
+    if problem:
+        raise RowProblem(problem)
     return ts
 
 
 def parse_timestamp(value: Any, field: str = "timestamp") -> int:
-    """Epoch seconds from ISO 8601 text (no zone = UTC) or epoch seconds (int or numeric text).
+    """Epoch seconds from ISO 8601 text (no zone = UTC; compact 20260101T1200Z too) or
+    epoch seconds (int or numeric text), inside the window of `fieldrules`.
 
-    Raises RowProblem for empty values, milliseconds, dates before 1970 and anything else.
+    Raises RowProblem for empty values, milliseconds, implausible times and anything else.
     """
     if type(value) is str:
         text = value.strip()
         if text.isdigit() and text.isascii():
+            problem = fieldrules.digits_problem(field, text)
+            if problem:
+                raise RowProblem(problem)
+            day = fieldrules.compact_date(text)
+            if day is not None:
+                return _from_datetime(field, day, text)
             return _check_range(field, text, int(text))
         return _parse_text(field, text)
     if isinstance(value, bool) or value is None:
         raise RowProblem(f"{field} is missing" if value is None else f"{field} must be a date")
     if isinstance(value, int):
+        day = fieldrules.compact_date(str(value)) if 10**7 <= value < 10**8 else None
+        if day is not None:
+            return _from_datetime(field, day, str(value))
         return _check_range(field, value, value)
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -198,7 +211,7 @@ def _number(text: str) -> int | None:
     """Whole epoch seconds from numeric text like '-5' or '1767225600.25', else None."""
     body = text[1:] if text[0] in "-+" else text
     whole, _, frac = body.partition(".")
-    if not (whole.isdigit() and whole.isascii()):
+    if not (whole.isdigit() and whole.isascii()) or len(whole) > fieldrules.MAX_DIGITS:
         return None
     if frac and not (frac.isdigit() and frac.isascii()):
         return None
@@ -213,7 +226,7 @@ def _from_datetime(field: str, when: datetime, shown: Any = None) -> int:
         ts = math.floor(when.timestamp())
     except (OverflowError, ValueError, OSError):
         raise RowProblem(f"{field} '{_show(shown or when)}' is not a usable date") from None
-    return _check_range(field, shown if shown is not None else when.isoformat(), ts)
+    return _check_range(field, shown if shown is not None else when.isoformat(), ts, False)
 
 
 def _pick(raw: Mapping[Any, Any], names: tuple[str, ...]) -> Any:
@@ -366,10 +379,14 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
                 if clevertap_id is not None:
                     break
         clevertap_id = _text("clevertap_id", clevertap_id)
-    if clevertap_id is not None and len(clevertap_id) > MAX_IDENTIFIER_CHARS:
-        raise RowProblem(
-            f"clevertap_id is longer than {MAX_IDENTIFIER_CHARS} characters, which CleverTap refuses"
-        )
+    if clevertap_id is not None:
+        if len(clevertap_id) > MAX_IDENTIFIER_CHARS:
+            raise RowProblem(
+                f"clevertap_id is longer than {MAX_IDENTIFIER_CHARS} characters, which CleverTap refuses"
+            )
+        problem = identifier_chars_problem(clevertap_id)
+        if problem:
+            raise RowProblem(f"clevertap_id {problem}")
 
     # Strings that go into the CleverTap event must fit its byte limit (4 bytes/char at most).
     for field, value in (

@@ -426,14 +426,15 @@ texts = (
     .filter(bool)
 )
 optional = st.none() | texts
-stamps = st.integers(min_value=1, max_value=9_999_999_999)
+stamps = st.integers(min_value=1_262_304_000, max_value=1_790_000_000)  # 2010 .. mid 2026
+clevertap_ids = st.none() | st.text("abcdefXYZ0123456789_-", min_size=1, max_size=20)
 attributions = st.builds(
     Attribution,
     user_id=texts,
     attribution_type=st.sampled_from(["ORGANIC", "INORGANIC"]),
     platform=st.sampled_from(["android", "ios"]),
     installed_at=stamps,
-    clevertap_id=optional,
+    clevertap_id=clevertap_ids,
     ad_network=optional,
     campaign_id=optional,
     campaign_display_id=optional,

@@ -59,7 +59,7 @@ def test_platform_lower_cased(platform: str, expected: str) -> None:
         ),
         ({"installed_at": 1767225600000}, "installed_at 1767225600000 looks like milliseconds"),
         ({"installed_at": "yesterday"}, "installed_at 'yesterday' is not a date"),
-        ({"installed_at": "0"}, "before 1970"),
+        ({"installed_at": "0"}, "0 is not a plausible install time"),
         ({"attribution_type": "PAID"}, "attribution_type 'PAID' is not ORGANIC or INORGANIC"),
         ({"attribution_type": ""}, "attribution_type is missing"),
         ({"clevertap_id": "c" * 121}, "clevertap_id is longer than 120 characters"),

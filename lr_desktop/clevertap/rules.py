@@ -3,6 +3,7 @@ the client's pre-send validation and the bundled emulator."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -81,6 +82,29 @@ def identifier_problem(value: Any) -> str | None:
     if len(value) > MAX_IDENTIFIER_CHARS:
         return f"CleverTap ID is longer than {MAX_IDENTIFIER_CHARS} characters"
     return None
+
+
+# Whitespace and control characters: CleverTap answers 526 (invalid objectId) for them.
+_BAD_IDENTIFIER_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+_CHAR_NAMES = {
+    " ": "a space",
+    "\t": "a tab",
+    "\n": "a line break",
+    "\r": "a line break",
+    "\x00": "a NUL character",
+}
+
+
+def identifier_chars_problem(value: str) -> str | None:
+    """Why CleverTap would refuse this identifier's characters (code 526), or None."""
+    bad = _BAD_IDENTIFIER_CHAR.search(value)
+    if bad is None:
+        return None
+    what = _CHAR_NAMES.get(bad.group(), f"an invisible character (U+{ord(bad.group()):04X})")
+    return (
+        f"contains {what} at character {bad.start() + 1}, which CleverTap refuses "
+        "(code 526, invalid objectId); a CleverTap ID has no spaces or control characters"
+    )
 
 
 def timestamp_problem(ts: Any) -> str | None:

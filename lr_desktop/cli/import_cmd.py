@@ -1,6 +1,8 @@
 """`lr-desktop import FILE...`: put Linkrunner export files into the queue.
 
-Exit codes: 0 all rows imported, 1 some rows rejected, 2 a file could not be used.
+Exit codes: 0 all rows imported, 1 some rows rejected, 2 a file could not be used
+(or `--rejections` names a place that is not a new or regular file: checked first,
+nothing is imported then).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 from lr_desktop.cli.common import db_path, fail
+from lr_desktop.csvsafe import target_problem
 from lr_desktop.importer import ImportProgress, import_files, write_rejections_csv
 from lr_desktop.store import StoreError
 
@@ -28,7 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--source", help="label stored with the rows (default: the file name)")
     p.add_argument(
-        "--rejections", type=Path, metavar="CSV", help="also save rejected rows to this CSV file"
+        "--rejections",
+        type=Path,
+        metavar="CSV",
+        help="also save rejected rows to this CSV file (a new or regular file; an existing "
+        "one is replaced, a link, pipe, device or folder is refused)",
     )
     p.set_defaults(func=run)
 
@@ -38,7 +45,16 @@ def _progress(p: ImportProgress) -> None:
     print(f"\r{Path(p.file).name}: {p.rows_read:,} rows read{share}", end="", file=sys.stderr)
 
 
+def _waiting(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.rejections is not None:
+        problem = target_problem(args.rejections)
+        if problem:
+            fail(f"--rejections: {problem}; nothing was imported")
+            return 2
     show_progress = not args.json and sys.stderr.isatty()
     try:
         report = import_files(
@@ -46,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             args.files,
             source=args.source,
             progress=_progress if show_progress else None,
+            waiting=_waiting,
         )
     except StoreError as exc:
         fail(str(exc))
@@ -53,8 +70,14 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if show_progress:
             print(file=sys.stderr)
+    saved = False
     if args.rejections and report.rejections:
-        write_rejections_csv(report, args.rejections)
+        try:
+            write_rejections_csv(report, args.rejections)
+            saved = True
+        except (OSError, ValueError) as exc:  # changed since the check, or the disk is full
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            report.unusable.append(f"--rejections {args.rejections}: not saved ({reason})")
     if args.json:
         print(json.dumps(report.to_dict()))
         return report.exit_code
@@ -74,6 +97,6 @@ def run(args: argparse.Namespace) -> int:
     more = report.rejected - min(len(report.rejections), SHOWN_REJECTIONS)
     if more > 0:
         print(f"  ... and {more:,} more")
-    if args.rejections and report.rejections:
+    if saved:
         print(f"rejected rows saved to {args.rejections}")
     return report.exit_code

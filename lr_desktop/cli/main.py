@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sqlite3
 import sys
 
 from lr_desktop import __version__
@@ -78,7 +80,34 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
+        return code
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _broken_pipe()
+    except sqlite3.Error as exc:  # database trouble a command did not explain itself
+        from lr_desktop.cli.common import db_path, fail
+        from lr_desktop.store.db import explain
+
+        fail(str(explain(exc, db_path(args))))
+        return 2
+
+
+# Exit status of a program ended by SIGPIPE (128 + 13), as `yes | head -1` leaves it.
+BROKEN_PIPE_EXIT = 141
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (`lr-desktop status | head -1`): stop quietly, as
+    Unix tools do. stdout is pointed at /dev/null so the interpreter's final flush of
+    the unsent lines does not print a second error (Python's documented recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return BROKEN_PIPE_EXIT

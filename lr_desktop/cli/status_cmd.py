@@ -6,7 +6,8 @@ import argparse
 import json
 from datetime import UTC, datetime
 
-from lr_desktop.cli.common import open_db
+from lr_desktop.cli.common import db_path, open_db
+from lr_desktop.importer.lock import end_dead_runs_if_free
 from lr_desktop.model import STATUS_LABELS
 from lr_desktop.store.queue import status_counts
 from lr_desktop.verify import VERDICT_LABELS, last_check
@@ -25,8 +26,9 @@ def _when(ts: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    conn = open_db(args)
+    conn = open_db(args, create_folder=False)
     try:
+        end_dead_runs_if_free(conn, db_path(args))  # a SIGKILLed import's 'running' row
         counts = status_counts(conn)
         check = last_check(conn)
         runs = [

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from lr_desktop.importer import inputs
 from lr_desktop.mapping import FIELD_ALIASES, REQUIRED_FIELDS, RowProblem
 
 MAX_FIELD = 1_048_576  # characters in one CSV field, line or JSON record
@@ -69,6 +70,10 @@ class RecordStream:
 
 def open_records(path: Path) -> RecordStream:
     """Open a file by extension (content decides for other names); raise Unusable if hopeless."""
+    try:
+        inputs.check_regular(path)
+    except inputs.NotARegularFile as exc:
+        raise Unusable(str(exc)) from None
     try:
         raw = path.open("rb")
     except FileNotFoundError:
@@ -196,6 +201,7 @@ def _csv_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tuple
     raw_names = next(csv.reader([header_line], delimiter=delimiter))
     names = [normalise_name(n) for n in raw_names]
     _check_columns(names, header_line)
+    stream.warnings.extend(inputs.unknown_columns(names))
     width = len(names)
     twins = _rename_duplicates(names, stream)
 
@@ -297,7 +303,8 @@ def _twin_problem(record: dict[str, Any], twins: dict[str, list[str]]) -> RowPro
 
 def _json_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tuple[int, Record]]:
     """Records of a JSON array, decoded one at a time from a sliding buffer."""
-    decode = json.JSONDecoder().raw_decode
+    keys, fields = inputs.DuplicateKeys(), inputs.UnknownFields()
+    decode = inputs.json_decoder(keys).raw_decode
     buf = ""
     pos = 0
     eof = False
@@ -363,9 +370,11 @@ def _json_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tupl
                         f"record {number} is not valid JSON ({exc.msg}), or the file is cut off "
                         "inside it; the rest of the file was not read"
                     ) from None
+        stream.warnings.extend(keys.warnings_for("record", number))
         if surrogates(buf, pos, end):
             yield number, _not_utf8()
         else:
+            fields.see(number, value)
             yield number, value
         pos = end
         sep = skip_space()
@@ -375,6 +384,7 @@ def _json_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tupl
         if sep == "]":
             pos += 1
             _trailing(skip_space, stream)
+            stream.warnings.extend(keys.summary("record") + fields.warnings("record"))
             return
         if sep == "":
             raise Unusable(
@@ -404,7 +414,8 @@ def _trailing(skip_space: Callable[[], str], stream: RecordStream) -> None:
 
 def _jsonl_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tuple[int, Record]]:
     flags = [0, 0]
-    loads = json.loads
+    keys, fields = inputs.DuplicateKeys(), inputs.UnknownFields()
+    loads = inputs.json_decoder(keys).decode
     number = 0
     for line in _lines(text, flags):
         number += 1
@@ -416,7 +427,7 @@ def _jsonl_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tup
         if not line.strip():
             continue
         try:
-            yield number, loads(line)
+            value = loads(line)
         except ValueError as exc:
             msg = getattr(exc, "msg", str(exc))
             col = getattr(exc, "colno", None)
@@ -425,3 +436,8 @@ def _jsonl_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tup
             yield number, RowProblem(f"it is not valid JSON ({msg})")
         except RecursionError:
             yield number, RowProblem("it is nested too deeply to read")
+        else:
+            stream.warnings.extend(keys.warnings_for("line", number))
+            fields.see(number, value)
+            yield number, value
+    stream.warnings.extend(keys.summary("line") + fields.warnings("line"))

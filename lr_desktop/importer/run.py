@@ -2,7 +2,8 @@
 
 Each chunk of CHUNK good rows is one transaction through `store.queue.upsert_attributions`,
 so a crash leaves whole rows only and importing again is idempotent. A user appearing
-twice in one file: the later row wins (and a warning names both rows).
+twice in one file: the later row wins (and a warning names both rows). One import runs
+at a time per database (`importer.lock`): a second one waits, so each file wins whole.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lr_desktop import csvsafe
+from lr_desktop import csvsafe, fieldrules
+from lr_desktop.importer import lock as import_lock
 from lr_desktop.importer.readers import UNITS, RecordStream, Unusable, open_records
 from lr_desktop.mapping import RowProblem, attribution_from_record
 from lr_desktop.model import Attribution
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import StoreError, connect, transaction
 from lr_desktop.store.bulk import bulk_load
 from lr_desktop.store.db import explain
 from lr_desktop.store.queue import upsert_attributions
@@ -114,15 +116,52 @@ def import_files(
     progress: Callable[[ImportProgress], None] | None = None,
     cancel: threading.Event | None = None,
     max_kept_rejections: int = 10_000,
+    waiting: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Import Linkrunner export files (CSV, JSON array, JSON Lines) into the queue at db_path.
 
-    `source` labels the rows (default: each file's name). Raises StoreError for database
-    trouble; every problem with the files themselves ends up in the report.
+    `source` labels the rows (default: each file's name). While another import holds
+    the database, this one waits and calls `waiting` once with a message to show.
+    Raises StoreError for database trouble; every problem with the files themselves
+    ends up in the report.
     """
     report = ImportReport()
     conn = connect(db_path)
     try:
+        lock = import_lock.lock_for(db_path)
+        try:
+            got = import_lock.acquire(lock, waiting=waiting, cancel=cancel)
+        except OSError as exc:  # the lock file sits next to the database
+            raise StoreError(
+                f"Cannot start an import into the database ({db_path}): "
+                f"{exc.strerror or exc}; nothing was changed."
+            ) from exc
+        if not got:
+            report.cancelled = True
+            return report
+        try:
+            _import_locked(
+                conn, Path(db_path), paths, report, source, progress, cancel, max_kept_rejections
+            )
+        finally:
+            lock.release()
+    finally:
+        conn.close()
+    return report
+
+
+def _import_locked(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    paths: Sequence[Path],
+    report: ImportReport,
+    source: str | None,
+    progress: Callable[[ImportProgress], None] | None,
+    cancel: threading.Event | None,
+    max_kept_rejections: int,
+) -> None:
+    try:
+        import_lock.end_dead_runs(conn)  # we hold the lock: a 'running' import is dead
         conn.execute("PRAGMA cache_size = -32768")  # 32 MB: index pages stay cached
         conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_seen"
@@ -146,9 +185,6 @@ def import_files(
             _finish_run(conn, report, state, error, paths)
     except sqlite3.Error as exc:
         raise explain(exc, db_path) from exc
-    finally:
-        conn.close()
-    return report
 
 
 _BYTES_PER_ROW = 200  # a typical Linkrunner export row, to size bulk loads up front
@@ -235,6 +271,9 @@ class _FileImport:
         self.duplicates = 0
         self.bytes_total = 0
         self.stream: RecordStream | None = None
+        self.future_after = int(time.time())  # installs after this get a warning
+        self.future: list[int] = []  # row numbers of the first few
+        self.future_count = 0
 
     def run(self) -> None:
         report = self.report
@@ -254,6 +293,7 @@ class _FileImport:
                     report.read += self.rows_read
                     report.warnings.extend(f"{self.path.name}: {w}" for w in stream.warnings)
                     self._duplicate_summary()
+                    self._future_summary()
                     self._report_progress()
         except Unusable as exc:
             report.units.setdefault(self.file, UNITS.get(self.path.suffix.lower()[1:], "row"))
@@ -275,6 +315,8 @@ class _FileImport:
             else:
                 if not pending:
                     self.first_row = number
+                if item.installed_at > self.future_after:
+                    self._future(number)
                 uid = item.user_id
                 earlier = pending.get(uid)
                 if earlier is not None:
@@ -343,6 +385,26 @@ class _FileImport:
             )
             for uid, first in conn.execute(sql, (self.first_row, *part)):
                 self._duplicate(uid, first, pending[uid][0])
+
+    def _future(self, number: int) -> None:
+        self.future_count += 1
+        if len(self.future) < 10:
+            self.future.append(number)
+
+    def _future_summary(self) -> None:
+        if not self.future_count:
+            return
+        unit = self.report.units.get(self.file, "row")
+        rows = ", ".join(str(n) for n in self.future)
+        more = ", ..." if self.future_count > len(self.future) else ""
+        grace = fieldrules.FUTURE_GRACE // 3600
+        one = self.future_count == 1
+        self.report.warnings.append(
+            f"{self.path.name}: {self.future_count:,} {unit}{'' if one else 's'} "
+            f"{'has' if one else 'have'} an install time in the future ({unit}"
+            f"{'' if one else 's'} {rows}{more}); imported, but check the clock or time zone of "
+            f"the export (times up to {grace} hours ahead are accepted, later ones refused)"
+        )
 
     def _duplicate_summary(self) -> None:
         if self.duplicates > MAX_DUPLICATE_WARNINGS:

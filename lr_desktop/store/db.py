@@ -25,7 +25,12 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> StoreError:
         text = f"The disk holding the database{where} is full. Free some space and try again. The step that failed was not saved; everything recorded before it is kept."
     elif "locked" in msg or "busy" in msg:
         text = f"The database{where} is busy in another program. Try again in a moment."
-    elif "not a database" in msg or "malformed" in msg:
+    elif "malformed" in msg:
+        text = (
+            f"The database{where} is damaged (SQLite reports: {exc}). Nothing was changed. "
+            "Restore it from a backup, or move it aside and import the files again."
+        )
+    elif "not a database" in msg:
         text = f"The file{where} is not a usable Linkrunner Desktop database."
     elif "unable to open" in msg:
         text = (
@@ -38,14 +43,49 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> StoreError:
     return err
 
 
+# Tables every Linkrunner Desktop database has (schema v1 on): how one is recognised.
+OWN_TABLES = frozenset(("installs", "runs"))
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise StoreError for another program's SQLite file, before anything is written to it.
+
+    A new (or empty) file has no tables and user_version 0 and becomes ours; a file with
+    tables but not ours is left exactly as it is (no tables, no user_version, no WAL).
+    """
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if not tables and not conn.execute("PRAGMA user_version").fetchone()[0]:
+        return
+    if OWN_TABLES.issubset(tables):
+        return
+    shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+    has = f"it holds the tables {shown}" if tables else "it has a schema version but no tables"
+    conn.close()
+    raise StoreError(
+        f"The file {path} is an SQLite database of another program, not a Linkrunner Desktop "
+        f"database ({has}). It was left unchanged. Choose another file (--db or LR_DESKTOP_DB)."
+    )
+
+
 def connect(
-    path: Path | str, *, readonly: bool = False, check_same_thread: bool = True
+    path: Path | str,
+    *,
+    readonly: bool = False,
+    check_same_thread: bool = True,
+    create_folder: bool = True,
 ) -> sqlite3.Connection:
     """Open the database with WAL and a busy timeout; migrate it to the current schema.
 
-    The connection is in autocommit mode: use `transaction()` for every change.
+    The connection is in autocommit mode: use `transaction()` for every change. A file
+    that is another program's database raises StoreError untouched. `create_folder=False`
+    (read commands): a missing folder raises StoreError instead of being created.
     """
     path = Path(path)
+    if not create_folder and not readonly and not path.parent.is_dir():
+        raise StoreError(
+            f"The database {path} does not exist: its folder {path.parent} is missing. "
+            "Nothing was created. Check --db or LR_DESKTOP_DB (or import a file first)."
+        )
     try:
         if readonly:
             conn = sqlite3.connect(
@@ -62,6 +102,7 @@ def connect(
             )
         conn.execute("PRAGMA busy_timeout = 30000")
         if not readonly:
+            _refuse_foreign(conn, path)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
