@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         bundled emulator's demo key."""
         super().__init__()
         self.db_path = Path(db_path)
-        self.setWindowTitle(f"{APP_NAME}{' — demo' if demo_config else ''}")
+        # Qt appends the application's display name to a title that does not end with it
+        self.setWindowTitle(f"Demo — {APP_NAME}" if demo_config else APP_NAME)
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         self.closing = False

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from lr_desktop.clevertap.config import CleverTapConfig, Secrets
 from lr_desktop.clevertap.regions import REGION_HOSTS
+from lr_desktop.gui.busy_buttons import set_busy
 from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
@@ -192,8 +193,7 @@ class IntegrationsView(QWidget):
         self.problems_label.setVisible(bool(problems))
 
     def _busy(self, busy: bool) -> None:
-        for b in (self.save_button, self.test_button, self.remove_button):
-            b.setEnabled(not busy)
+        set_busy(self, (self.save_button, self.test_button, self.remove_button), busy)
         self.busy_changed.emit(busy)
 
     # -- actions ------------------------------------------------------------------------

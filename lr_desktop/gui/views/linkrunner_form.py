@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lr_desktop.gui.busy_buttons import set_busy
 from lr_desktop.gui.linkrunner_source import (
     LinkrunnerSource,
     LinkrunnerState,
@@ -145,8 +146,7 @@ class LinkrunnerForm(QGroupBox):
 
     # -- showing ---------------------------------------------------------------------------
     def _busy(self, busy: bool) -> None:
-        for b in (self.save_button, self.test_button, self.remove_button):
-            b.setEnabled(not busy)
+        set_busy(self, (self.save_button, self.test_button, self.remove_button), busy)
 
     def _fill(self, state: LinkrunnerState) -> None:
         self.state = state
