@@ -311,6 +311,13 @@ def filtered_rows(conn: sqlite3.Connection, query: EventQuery, columns: Sequence
     )
 
 
+def user_matches(conn: sqlite3.Connection, user_id: str, f: EventFilter) -> bool:
+    """Whether the user is among the rows the filter shows."""
+    where, params = f.where()
+    sql = f"SELECT 1 FROM installs WHERE user_id = ? AND {where} LIMIT 1"
+    return conn.execute(sql, [user_id, *params]).fetchone() is not None
+
+
 def ad_networks(conn: sqlite3.Connection) -> list[str]:
     return [
         r[0]

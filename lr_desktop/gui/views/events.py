@@ -28,6 +28,7 @@ from lr_desktop.gui import queries
 from lr_desktop.gui.detail_pane import DetailPane
 from lr_desktop.gui.models.events_model import EventsModel
 from lr_desktop.gui.queries import COLUMNS, EventFilter, EventQuery
+from lr_desktop.gui.selection_keeper import SelectionKeeper
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.model import INORGANIC, ORGANIC, PLATFORMS, STATUS_LABELS
 
@@ -142,6 +143,7 @@ class EventsView(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.keeper = SelectionKeeper(self)
 
         self.detail = DetailPane(self._db_path)
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="eventsSplitter")
@@ -234,6 +236,8 @@ class EventsView(QWidget):
         return out
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        if self.keeper.restoring:
+            return  # a reload dropped the selection; the keeper puts it back
         rows = self.selected_rows()
         self.detail.show_user(self.model.user_id(rows[0]) if rows else None)
 
