@@ -477,6 +477,7 @@ class MainWindow(QMainWindow):
         events = self._built(EVENTS)
         if events is not None:  # else the state restored at start is still current
             s.setValue("events/splitter", events.splitter.saveState())
+            events.columns.save()
         s.setValue("window/section", self.sidebar.currentRow())
         s.sync()
 

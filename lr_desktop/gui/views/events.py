@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from lr_desktop.gui import queries
+from lr_desktop.gui.column_chooser import ColumnChooser
 from lr_desktop.gui.detail_pane import DetailPane
 from lr_desktop.gui.models.events_model import EventsModel
 from lr_desktop.gui.queries import COLUMNS, EventFilter, EventQuery
@@ -140,6 +141,9 @@ class EventsView(QWidget):
         for i, width in enumerate((110, 260, 80, 130, 150, 70, 125, 150, 70, 125, 260)):
             header.resizeSection(i, width)
         header.setStretchLastSection(True)
+        self.columns = ColumnChooser(
+            header, tuple(c.key for c in COLUMNS), tuple(c.title for c in COLUMNS)
+        )
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
