@@ -61,6 +61,7 @@ REFRESH_MS = 500  # at most this often the table repaints while a sync writes
 # If the window is shown but never painted (e.g. it starts minimized), background work
 # starts after this long anyway.
 BACKGROUND_FALLBACK_MS = 1_000
+MIN_SIZE = QSize(900, 620)
 
 
 class _FirstPaint(QObject):
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         # Qt appends the application's display name to a title that does not end with it
         self.setWindowTitle(f"Demo — {APP_NAME}" if demo_config else APP_NAME)
         self.setObjectName("mainWindow")
+        self.setMinimumSize(MIN_SIZE)  # below it the Sync button went into the toolbar's overflow
         self.setAcceptDrops(True)
         self.closing = False
         self.runner = TaskRunner(self)

@@ -12,12 +12,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QWidget,
 )
 
+from lr_desktop.gui.elided_label import ElidedLabel
 from lr_desktop.gui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
@@ -123,8 +123,7 @@ class SyncPanel(QWidget):
         self.bar = QProgressBar(objectName="syncProgress")
         self.bar.setMaximumWidth(260)
         self.bar.hide()
-        self.label = QLabel(objectName="syncLabel")
-        self.label.setWordWrap(True)
+        self.label = ElidedLabel(objectName="syncLabel")  # one line: the toolbar keeps its height
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.addWidget(self.sync_button)

@@ -44,3 +44,26 @@ def test_the_title_names_the_app_once(make_window, db_path: Path, emulator) -> N
         shown = title if title.endswith(APP_NAME) else f"{title} — {APP_NAME}"
         assert shown.count(APP_NAME) == 1
     assert "demo" in shown.lower()
+
+
+def test_a_small_window_keeps_sync_visible_and_the_toolbar_one_height(
+    make_window, qtbot, sample_db: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QToolBar
+
+    w = make_window(sample_db)
+    w.resize(640, 420)
+    qtbot.waitUntil(lambda: w.width() >= 800 and w.height() >= 560)  # its minimum size
+    toolbar = w.findChild(QToolBar, "mainToolbar")
+    button = w.sync_panel.sync_button
+    qtbot.waitUntil(lambda: button.isVisible())
+    top_left = button.mapTo(w, button.rect().topLeft())
+    assert w.rect().contains(top_left) and button.width() > 50
+    height = toolbar.height()
+    w.sync_panel.label.setText("CleverTap answered 503 Service Unavailable to every request. " * 8)
+    w.sync_panel.resend.setChecked(True)  # the long re-send warning
+    qtbot.wait(20)  # layouts settle on posted events; nothing else to await
+    assert toolbar.height() == height
+    assert w.sync_panel.label.text().startswith("⚠ Re-sending")  # the full text is kept
+    assert w.sync_panel.label.is_cut() and w.sync_panel.label.toolTip() == w.sync_panel.label.text()
+    w.sync_panel.resend.setChecked(False)

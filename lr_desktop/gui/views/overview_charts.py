@@ -18,7 +18,7 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, Qt
+from PySide6.QtCore import QEvent, QMargins, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
@@ -39,9 +39,15 @@ STATUS_COLOURS = {
     "waiting_id": "#9e9e9e",
 }
 LABEL_CHARS = 22  # category labels longer than this are cut (QtCharts would show "…")
-# bars per chart: at 1280x800 a chart is ~250 px high, and QtCharts replaces a category
-# label taller than its slot with "…" (ten campaigns all read "…")
+# Bars per chart: QtCharts replaces a category label taller than its slot with "…" (ten
+# campaigns all read "…" at 1280x800), so a chart shows as many as its height has room for.
 MAX_BARS = 7
+BAR_SLOT_PX = 24  # the height a bar's label needs
+CHART_CHROME_PX = 90  # title, value axis and margins
+
+
+def bars_for_height(height: int) -> int:
+    return max(3, min(MAX_BARS, (height - CHART_CHROME_PX) // BAR_SLOT_PX))
 
 
 def count_axis(axis: QValueAxis, top: int) -> None:
@@ -70,7 +76,7 @@ def _chart(title: str) -> tuple[QChart, QChartView]:
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(240)
+    view.setMinimumHeight(170)
     return chart, view
 
 
@@ -100,12 +106,30 @@ class OverviewCharts(QWidget):
         charts.addWidget(status, 0, 2, 2, 1)
         charts.setColumnStretch(0, 2)
         charts.setColumnStretch(1, 2)
-        charts.setColumnStretch(2, 2)
+        charts.setColumnStretch(2, 1)  # the donut needs less width than the bar labels
+        self._stats: OverviewStats | None = None
+        self._bars_shown = MAX_BARS
+        self._bar_views = (network, campaign)
+        for view in self._bar_views:
+            view.installEventFilter(self)
 
-    def show_stats(self, stats: OverviewStats) -> None:
-        self._per_day(stats)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and obj in self._bar_views:
+            n = bars_for_height(min(v.height() for v in self._bar_views))
+            if n != self._bars_shown:
+                self._bars_shown = n
+                if self._stats is not None:
+                    self._all_bars(self._stats)
+        return False
+
+    def _all_bars(self, stats: OverviewStats) -> None:
         self._bars(self.network_chart, stats.by_network, INORGANIC_COLOUR, "Installs")
         self._bars(self.campaign_chart, stats.top_campaigns, CAMPAIGN_COLOUR, "Installs")
+
+    def show_stats(self, stats: OverviewStats) -> None:
+        self._stats = stats
+        self._per_day(stats)
+        self._all_bars(stats)
         self._status(stats)
 
     @staticmethod
@@ -144,7 +168,7 @@ class OverviewCharts(QWidget):
 
     def _bars(self, chart: QChart, data: list[tuple[str, int]], colour: QColor, name: str) -> None:
         self._reset(chart)
-        items = list(reversed(data[:MAX_BARS]))  # largest at the top
+        items = list(reversed(data[: self._bars_shown]))  # largest at the top
         bar = QBarSet(name)
         bar.setColor(colour)
         for _label, n in items:
