@@ -736,7 +736,33 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def unsaved_integrations(self) -> list[str]:
+        """The Integrations boxes with edits not saved."""
+        view = self._built(INTEGRATIONS)
+        out = []
+        if view is not None and view.unsaved.dirty:
+            out.append("CleverTap")
+        if self._linkrunner is not None and self._linkrunner.unsaved.dirty:
+            out.append("Linkrunner")
+        return out
+
+    def confirm_discard_edits(self, boxes: list[str]) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"The {' and '.join(boxes)} settings under Integrations have changes that are not "
+            "saved. Quit without saving them?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        unsaved = [] if self.closing else self.unsaved_integrations()
+        if unsaved and not self.confirm_discard_edits(unsaved) and not self.closing:
+            self.show_section(INTEGRATIONS)
+            event.ignore()
+            return
         said_no = (
             not self.closing and self.sync_panel.running and not self.confirm_close_during_sync()
         )
