@@ -4,6 +4,7 @@ opens in Documents, then in the folder of the last export."""
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -21,8 +22,14 @@ def test_export_writes_iso_utc_and_remembers_the_folder(
     make_window, qtbot, sample_db: Path, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     QSettings(ORGANIZATION, "lr-desktop").remove(file_dialogs.SETTINGS_KEY)
-    docs = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation))
-    docs.mkdir(parents=True, exist_ok=True)
+    docs = tmp_path / "My Documents"  # Qt reads it from user-dirs.dirs (XDG_CONFIG_HOME: tmp)
+    docs.mkdir()
+    config = Path(os.environ["XDG_CONFIG_HOME"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "user-dirs.dirs").write_text(f'XDG_DOCUMENTS_DIR="{docs}"\n', encoding="utf-8")
+    assert QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation
+    ) == str(docs)
     asked: list[str] = []
     out_dir = tmp_path / "exports"
     out_dir.mkdir()
