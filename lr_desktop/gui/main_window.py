@@ -233,7 +233,11 @@ class MainWindow(QMainWindow):
         sync_menu.addAction(self.sync_action)
         sync_menu.addAction(self.send_action)
         sync_menu.addAction(self.cancel_action)
-        sync_menu.addAction(self.sync_panel.resend.text(), self.sync_panel.resend.toggle)
+        resend = self.sync_panel.resend  # a toggle in the menu too, kept in step with the box
+        self.resend_action = QAction(resend.text(), self, checkable=True, objectName="resendAction")
+        self.resend_action.toggled.connect(resend.setChecked)
+        resend.toggled.connect(self.resend_action.setChecked)
+        sync_menu.addAction(self.resend_action)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(action("Open log folder", self._open_logs, name="openLogs"))
         help_menu.addAction(action("About", self._about, name="about"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from .conftest import PASSCODE, PROJECT, TOKEN
 
@@ -67,3 +67,45 @@ def test_a_small_window_keeps_sync_visible_and_the_toolbar_one_height(
     assert w.sync_panel.label.text().startswith("⚠ Re-sending")  # the full text is kept
     assert w.sync_panel.label.is_cut() and w.sync_panel.label.toolTip() == w.sync_panel.label.text()
     w.sync_panel.resend.setChecked(False)
+
+
+def test_every_focusable_widget_shows_its_keyboard_focus(
+    make_window, qtbot, sample_db: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from lr_desktop.gui.app import _stylesheet
+
+    app = QApplication.instance()
+    app.setStyleSheet(_stylesheet())  # the app's look, as make_app sets it
+    try:
+        w = make_window(sample_db)
+        w.resize(1280, 800)
+        _active(qtbot, w)
+        unseen = []
+        for section in range(4):
+            w.show_section(section)
+            qtbot.wait(20)  # painting settles; nothing to await
+            widgets = [
+                x
+                for x in w.findChildren(QWidget)
+                if x.isVisible() and x.isEnabled() and x.focusPolicy() & Qt.FocusPolicy.TabFocus
+            ]
+            for x in widgets:
+                w.sidebar.setFocus()
+                before = x.grab().toImage()
+                x.setFocus(Qt.FocusReason.TabFocusReason)
+                after = x.grab().toImage()
+                if before == after and x is not w.sidebar:
+                    unseen.append(f"{section}:{type(x).__name__}:{x.objectName()}")
+        assert unseen == []
+    finally:
+        app.setStyleSheet("")
+
+
+def test_re_send_in_the_sync_menu_is_a_toggle(make_window, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(db_path, settle=False)
+    action, box = w.resend_action, w.sync_panel.resend
+    assert action.isCheckable() and not action.isChecked()
+    action.trigger()
+    assert box.isChecked() and action.isChecked()
+    box.setChecked(False)
+    assert not action.isChecked()

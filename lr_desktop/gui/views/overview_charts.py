@@ -76,6 +76,8 @@ def _chart(title: str) -> tuple[QChart, QChartView]:
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a picture: nothing to do with the keyboard
+    view.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
     view.setMinimumHeight(170)
     return chart, view
 
