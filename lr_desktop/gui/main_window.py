@@ -155,6 +155,10 @@ class MainWindow(QMainWindow):
         self.sync_panel.finished.connect(self._sync_finished)
         self.sync_panel.finished.connect(self._sync_ended_for_autopull)
 
+        from lr_desktop.gui.first_run import FirstRun
+
+        self.first_run = FirstRun(self)  # the checklist and Sync's readiness (not the demo)
+        self.sync_panel.open_integrations.connect(lambda: self.show_section(INTEGRATIONS))
         self._restore_state()  # builds the section the window opens on
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)
@@ -441,6 +445,7 @@ class MainWindow(QMainWindow):
         for index in list(self._sections):
             if index not in self._loaded:
                 self._load(index)
+        self.first_run.refresh()
         source = self.linkrunner_source
 
         def work(_p: object, _c: object) -> tuple[LinkrunnerSettings, bool]:
@@ -542,6 +547,8 @@ class MainWindow(QMainWindow):
         self._refresh_overview()
 
     def _config_changed(self, cfg: CleverTapConfig) -> None:
+        self.sync_panel.config_saved()
+        self.first_run.refresh()
         events = self._built(EVENTS)
         if events is not None:
             events.detail.set_config(cfg)
@@ -577,6 +584,7 @@ class MainWindow(QMainWindow):
         self._reload_events()
         self._refresh_overview()
         self._refresh_history()
+        self.first_run.refresh()
         if isinstance(result, SyncSummary):
             self.show_status(self.sync_panel.label.text())
 
@@ -592,6 +600,7 @@ class MainWindow(QMainWindow):
             self.show_status(f"Import failed: {report}")
             return
         self.show_status(describe_report(report))
+        self.first_run.refresh()
         self._reload_events(networks=True)
         self._refresh_overview()
         self._refresh_history()
@@ -642,6 +651,7 @@ class MainWindow(QMainWindow):
         report = outcome.report
         if report is None or report.cancelled:
             return
+        self.first_run.refresh()
         if report.imported:
             self._reload_events(networks=True)
         elif report.updated:

@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
+    QLabel,
     QProgressBar,
     QPushButton,
     QWidget,
@@ -29,6 +30,9 @@ RESEND_WARNING = (
     "Re-sending delivered events sends every user's install event again. CleverTap does not "
     "deduplicate, so those users get a second install event. Leave this off unless CleverTap lost data."
 )
+
+
+SYNC_TOOLTIP = "Send every install event CleverTap may be missing (Ctrl+R)"
 
 
 def _duration(seconds: float | None) -> str:
@@ -98,6 +102,7 @@ class SyncPanel(QWidget):
     finished = Signal(object)  # SyncSummary, or the exception that stopped the run
     progressed = Signal(object)  # Progress
     sync_running = Signal(bool)
+    open_integrations = Signal()  # the message's "Open Integrations" link
 
     def __init__(
         self, db_path: Path, source: ConfigSource, runner: TaskRunner, parent: QWidget | None = None
@@ -112,7 +117,8 @@ class SyncPanel(QWidget):
         self.last_error: Exception | None = None
 
         self.sync_button = QPushButton("Sync with CleverTap", objectName="syncButton")
-        self.sync_button.setToolTip("Send every install event CleverTap may be missing (Ctrl+R)")
+        self.sync_button.setToolTip(SYNC_TOOLTIP)
+        self._blocked: str | None = None  # why a sync cannot work yet (first run)
         self.sync_button.clicked.connect(lambda: self.start())
         self.resend = QCheckBox("Re-send delivered events", objectName="resendDelivered")
         self.resend.setToolTip(RESEND_WARNING)
@@ -131,6 +137,11 @@ class SyncPanel(QWidget):
         lay.addWidget(self.bar)
         lay.addWidget(self.cancel_button)
         lay.addWidget(self.label, 1)
+        # shown with a message about the CleverTap settings; hidden once they are saved
+        self.fix_link = QLabel("<a href='integrations'>Open Integrations</a>", objectName="fixLink")
+        self.fix_link.linkActivated.connect(lambda _l: self.open_integrations.emit())
+        self.fix_link.hide()
+        lay.addWidget(self.fix_link)
 
     @property
     def running(self) -> bool:
@@ -147,6 +158,9 @@ class SyncPanel(QWidget):
         from lr_desktop.sync import Operation
 
         operation = Operation(operation or Operation.FULL_SYNC)
+        if self._blocked is not None and self._task is None:
+            self._show_config_message(f"Sync cannot start yet: {self._blocked}")
+            return False
         if self._task is not None:
             if operation == Operation.SEND_PENDING:
                 self._again = self._again or operation
@@ -165,6 +179,7 @@ class SyncPanel(QWidget):
 
         self.last_summary = None
         self.last_error = None
+        self.fix_link.hide()
         self.sync_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
@@ -187,6 +202,28 @@ class SyncPanel(QWidget):
         self.sync_running.emit(True)
         self.started.emit(str(operation))
         return True
+
+    def set_blocked(self, reason: str | None) -> None:
+        """Disable Sync (saying why in its tooltip) until it can work; None: it can."""
+        self._blocked = reason
+        self.sync_button.setEnabled(reason is None and self._task is None)
+        self.sync_button.setToolTip(reason or SYNC_TOOLTIP)
+        if reason is None and self.fix_link.isVisible() and self._task is None:
+            self.config_saved()
+
+    def config_saved(self) -> None:
+        """The CleverTap settings were saved: a message about them no longer holds."""
+        if self.fix_link.isVisible() and self._task is None:
+            self.fix_link.hide()
+            self.label.setText("")
+            self.label.setProperty("error", False)
+            self.label.style().polish(self.label)
+
+    def _show_config_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.label.setProperty("error", True)
+        self.label.style().polish(self.label)
+        self.fix_link.show()
 
     def cancel(self) -> None:
         if self._task is not None:
@@ -223,10 +260,14 @@ class SyncPanel(QWidget):
         self.label.setText(describe_error(exc))
         self.label.setProperty("error", True)
         self.label.style().polish(self.label)
+        from lr_desktop.sync import ConfigurationProblem, CredentialsRejected
+
+        if isinstance(exc, ConfigurationProblem | CredentialsRejected):
+            self.fix_link.show()
 
     def _ended(self) -> None:
         self._task = None
-        self.sync_button.setEnabled(True)
+        self.sync_button.setEnabled(self._blocked is None)
         self.cancel_button.hide()
         self.bar.hide()
         self.sync_running.emit(False)
