@@ -212,6 +212,10 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.export_action)
+        self.template_action = action(
+            "Save import &template…", lambda: self.importer.save_template(), name="saveTemplate"
+        )
+        file_menu.addAction(self.template_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = menu.addMenu("&Edit")
