@@ -159,6 +159,10 @@ class MainWindow(QMainWindow):
 
         self.first_run = FirstRun(self)  # the checklist and Sync's readiness (not the demo)
         self.sync_panel.open_integrations.connect(lambda: self.show_section(INTEGRATIONS))
+        if self._demo:
+            from lr_desktop.gui.demo_automatic import DemoAutomatic
+
+            self.demo_automatic = DemoAutomatic(self)  # offered after the first sync
         self._restore_state()  # builds the section the window opens on
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)
