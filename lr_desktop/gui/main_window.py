@@ -379,8 +379,11 @@ class MainWindow(QMainWindow):
 
     def _build_history(self) -> QWidget:
         from lr_desktop.gui.views.history import HistoryView
+        from lr_desktop.run_errors import host_of
 
-        return HistoryView(self.db_path)
+        return HistoryView(
+            self.db_path, self.runner, self.retry_users, lambda: host_of(self.source.public())
+        )
 
     # -- objects made when first needed ------------------------------------------------------
     @property

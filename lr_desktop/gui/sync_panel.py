@@ -54,11 +54,32 @@ def describe_progress(p: Progress) -> str:
     )
 
 
-def describe_summary(s: SyncSummary) -> str:
+def one_reason(path: Path, summary: SyncSummary, cfg: Any) -> str | None:
+    """In the worker: the sentence for a run whose events all failed for one reason."""
+    if not (summary.failed or summary.rejected):
+        return None
+    from lr_desktop.gui import queries
+    from lr_desktop.run_errors import host_of, run_error_groups, run_level_reason
+
+    conn = queries.open_read(path)
+    try:
+        groups = run_error_groups(conn, summary.run_id, host=host_of(cfg))
+    finally:
+        conn.close()
+    return run_level_reason(groups, delivered=summary.delivered)
+
+
+def describe_summary(s: SyncSummary, reason: str | None = None) -> str:
     from lr_desktop.sync import Operation
 
     kind = "Sync" if s.operation == str(Operation.FULL_SYNC) else "Send"
     head = f"{kind} cancelled" if s.cancelled else f"{kind} finished"
+    if reason:  # one reason for every failure: said once, first
+        head = f"{head}: {reason}."
+        return (
+            f"{head} {s.failed:,} failed, {s.rejected:,} rejected; failed events are tried "
+            "again by the next sync (Sync history lists them)."
+        )
     parts = [
         f"{head} in {s.elapsed_seconds:.1f} s: {s.delivered:,} delivered, {s.rejected:,} rejected, "
         f"{s.failed:,} failed"
@@ -115,6 +136,7 @@ class SyncPanel(QWidget):
         self._again: Operation | None = None
         self.last_summary: SyncSummary | None = None
         self.last_error: Exception | None = None
+        self.last_reason: str | None = None  # the one reason every event failed for
 
         self.sync_button = QPushButton("Sync with CleverTap", objectName="syncButton")
         self.sync_button.setToolTip(SYNC_TOOLTIP)
@@ -168,17 +190,19 @@ class SyncPanel(QWidget):
         resend = self.resend.isChecked() and operation == Operation.FULL_SYNC
         source, path = self._source, self._db_path
 
-        def work(progress: Any, cancel: Any) -> SyncSummary:
+        def work(progress: Any, cancel: Any) -> tuple[SyncSummary, str | None]:
             from lr_desktop.sync.isolated import run_sync_isolated
 
             cfg = source.for_run()
             # In a child process: a million-event sync must not share the GUI's GIL.
-            return run_sync_isolated(
+            summary = run_sync_isolated(
                 path, cfg, operation, resend_delivered=resend, progress=progress, cancel=cancel
             )
+            return summary, one_reason(path, summary, cfg)
 
         self.last_summary = None
         self.last_error = None
+        self.last_reason = None
         self.fix_link.hide()
         self.sync_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -243,9 +267,10 @@ class SyncPanel(QWidget):
         self.label.setText(describe_progress(p))
         self.progressed.emit(p)
 
-    def _succeeded(self, summary: SyncSummary) -> None:
+    def _succeeded(self, result: tuple[SyncSummary, str | None]) -> None:
+        summary, self.last_reason = result
         self.last_summary = summary
-        self.label.setText(describe_summary(summary))
+        self.label.setText(describe_summary(summary, self.last_reason))
 
     def _failed(self, exc: Exception) -> None:
         from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
