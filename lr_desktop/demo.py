@@ -10,6 +10,7 @@ with it on (tests)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -48,7 +49,8 @@ class DemoSession:
     config: CleverTapConfig | None = None
     linkrunner: LinkrunnerEmulator | None = None
     linkrunner_key: str = DEMO_KEY  # memory only: the window gets it, the keyring never does
-    automatic: bool = False  # automatic pull and send on from the start
+    # automatic pull and send on from the start (LR_DEMO_AUTOMATIC=1: scripted demos, tests)
+    automatic: bool = field(default_factory=lambda: os.environ.get("LR_DEMO_AUTOMATIC") == "1")
 
     @property
     def db_path(self) -> Path:
