@@ -3,11 +3,14 @@
 
 New attributions arrive on their own: the bundled Linkrunner emulator (127.0.0.1, demo
 key in memory only) attributes a few users every few seconds, and the demo database's
-Linkrunner settings point at it with a short automatic-pull interval and "Send
-automatically" on, so the window pulls and delivers them without a click."""
+Linkrunner settings point at it with a short automatic-pull interval. Automatic mode
+(pull and "Send automatically") starts off, so the user presses Sync first; after that
+sync the window offers to turn it on (`gui/demo_automatic.py`). `automatic=True` starts
+with it on (tests)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -46,6 +49,8 @@ class DemoSession:
     config: CleverTapConfig | None = None
     linkrunner: LinkrunnerEmulator | None = None
     linkrunner_key: str = DEMO_KEY  # memory only: the window gets it, the keyring never does
+    # automatic pull and send on from the start (LR_DEMO_AUTOMATIC=1: scripted demos, tests)
+    automatic: bool = field(default_factory=lambda: os.environ.get("LR_DEMO_AUTOMATIC") == "1")
 
     @property
     def db_path(self) -> Path:
@@ -62,7 +67,7 @@ class DemoSession:
             endpoint=self.emulator.url,
             partner_name="linkrunner",  # the demo emulator's whitelisted partner, shown in the form
             batch_size=self.batch_size,
-            send_automatically=True,
+            send_automatically=self.automatic,
             secrets=Secrets(project_token=token, passcode=passcode),
         )
         self.linkrunner = LinkrunnerEmulator(
@@ -77,9 +82,9 @@ class DemoSession:
                     conn,
                     base_url=self.linkrunner.url,
                     pull_interval_minutes=self.pull_interval_seconds / 60,
-                    send_automatically=True,
+                    send_automatically=self.automatic,
                 )
-                set_auto_pull(conn, True)
+                set_auto_pull(conn, self.automatic)
         finally:
             conn.close()
         self.linkrunner.start_trickle(self.trickle_users, self.trickle_every)

@@ -23,6 +23,7 @@ from lr_desktop.linkrunner.pull import pull_once  # noqa: E402
 from lr_desktop.sync import Operation, run_sync  # noqa: E402
 
 SHOTS = ("overview", "install-events", "integrations", "sync-history")
+EXTRA = ("first-run", "run-errors")  # a new user's first window; a failed run opened
 
 
 def _wait(app, done: Callable[[], bool], timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +83,60 @@ def main(out: Path) -> int:
             w.grab().save(str(path))
             print(path)
         w.close()
+    _first_run(app, out)
+    _failed_run(app, out)
     return 0
+
+
+def _first_run(app, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """No account, no data, not the demo: the checklist above the (empty) Overview."""
+    import tempfile
+
+    from lr_desktop.gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as d:
+        w = MainWindow(Path(d) / "lr.sqlite")
+        w.resize(1440, 900)
+        w.show()
+        _wait(app, lambda: w.first_run.state is not None and not w.runner.running())
+        w.show_section(0)
+        _wait(app, lambda: w.overview.stats is not None and not w.runner.running())
+        for _ in range(5):
+            app.processEvents()
+        path = out / "first-run.png"
+        w.grab().save(str(path))
+        print(path)
+        w.close()
+
+
+def _failed_run(app, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """A sync while CleverTap answers 503 to everything, opened in Sync history."""
+    import tempfile
+    from dataclasses import replace
+
+    from lr_desktop.emulators.clevertap import Faults
+    from lr_desktop.gui.main_window import HISTORY, MainWindow
+
+    with DemoSession(users=300, latency=0.0, directory=Path(tempfile.mkdtemp())) as demo:
+        assert demo.config is not None and demo.emulator is not None
+        demo.emulator.faults = Faults(error_rate=1.0)
+        cfg = replace(demo.config, backoff_base=0.01, backoff_cap=0.02, max_retries=1)
+        run_sync(demo.db_path, cfg, Operation.FULL_SYNC)
+        w = MainWindow(demo.db_path, demo_config=cfg)
+        w.resize(1440, 900)
+        w.show()
+        w.show_section(HISTORY)
+        _wait(app, lambda: w.history.model.rowCount() > 0 and not w.runner.running())
+        dialog = w.history.open_run(0)
+        assert dialog is not None
+        _wait(app, lambda: bool(dialog.groups) and not w.runner.running())
+        for _ in range(5):
+            app.processEvents()
+        path = out / "run-errors.png"
+        dialog.grab().save(str(path))
+        print(path)
+        dialog.close()
+        w.close()
 
 
 if __name__ == "__main__":

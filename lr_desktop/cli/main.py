@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "import": "lr_desktop.cli.import_cmd",
     "sync": "lr_desktop.cli.sync_cmd",
     "status": "lr_desktop.cli.status_cmd",
+    "events": "lr_desktop.cli.events_cmd",
     "config": "lr_desktop.cli.config_cmd",
     "emulator": "lr_desktop.cli.emulator_cmd",
     "pull": "lr_desktop.cli.pull_cmd",
@@ -27,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "map-ids": "lr_desktop.cli.mapping_cmd",
     "verify": "lr_desktop.cli.verify_cmd",
 }
+
+
+DB_HELP = "database file (default: LR_DESKTOP_DB or the user-data folder)"
 
 
 def build_parser(commands: list[str] | None = None) -> argparse.ArgumentParser:
@@ -37,15 +41,18 @@ def build_parser(commands: list[str] | None = None) -> argparse.ArgumentParser:
         "Without a command it opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        help="database file (default: LR_DESKTOP_DB or the user-data folder)",
-    )
+    parser.add_argument("--db", metavar="PATH", help=DB_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = dict.fromkeys(COMMANDS[c] for c in (commands or COMMANDS))
     for name in modules:
         importlib.import_module(name).register(sub)
+    helps = {a.dest: a.help for a in sub._choices_actions}  # noqa: SLF001
+    for name, p in sub.choices.items():
+        if not p.description:  # `lr-desktop X --help` says what X does
+            p.description = helps.get(name)
+        # `lr-desktop sync --db PATH` works too (the top-level value stays when not given)
+        if not any("--db" in a.option_strings for a in p._actions):  # noqa: SLF001
+            p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=DB_HELP)
     return parser
 
 

@@ -7,10 +7,12 @@ import json
 import signal
 import sys
 import threading
+from typing import Any
 
 from lr_desktop.clevertap.config import ConfigError
 from lr_desktop.clevertap.credentials import effective_config
 from lr_desktop.cli.common import db_path, fail, open_db
+from lr_desktop.run_errors import describe_groups, host_of, run_error_groups, run_level_reason
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
 from lr_desktop.store import StoreError
 from lr_desktop.sync import Operation, Progress, SyncError, SyncSummary, run_sync
@@ -95,6 +97,17 @@ def _print_summary(s: SyncSummary) -> None:
         print(f"note: {w}", file=sys.stderr)
 
 
+def _error_groups(args: argparse.Namespace, cfg: Any, summary: SyncSummary | None) -> list[Any]:
+    """The run's failures grouped by reason (`run_errors`), [] when it had none."""
+    if summary is None or not (summary.failed or summary.rejected or summary.profiles_failed):
+        return []
+    conn = open_db(args)
+    try:
+        return run_error_groups(conn, summary.run_id, host=host_of(cfg))
+    finally:
+        conn.close()
+
+
 def run(args: argparse.Namespace) -> int:
     conn = open_db(args)
     try:
@@ -144,14 +157,32 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         if bar:
             bar.close()
+    groups = _error_groups(args, cfg, summary)
     if args.json:
         doc: dict[str, object] = summary.to_dict() if summary else {}
         doc["ok"] = error is None and bool(summary and summary.ok)
+        if summary is not None and not summary.stopped_reason:
+            doc["stopped_reason"] = run_level_reason(groups, delivered=summary.delivered)
+        doc["errors"] = [
+            {
+                "reason": g.reason,
+                "outcome": g.outcome,
+                "kind": g.kind,
+                "count": g.count,
+                "user_ids": g.user_ids,
+            }
+            for g in groups
+        ]
         if error is not None:
             doc["error"] = str(error)
         print(json.dumps(doc, indent=None))
     elif summary:
         _print_summary(summary)
+        reason = run_level_reason(groups, delivered=summary.delivered)
+        if reason:
+            print(reason)
+        for line in describe_groups(groups):
+            print(f"  {line}")
         _print_changed(args)
     if error is not None:  # on stderr with --json too: scripts log stderr, not the JSON
         fail(str(error))

@@ -139,7 +139,25 @@ class ImportFlow(QObject):
             "Attribution files (*.csv *.json *.jsonl *.ndjson);;All files (*)",
         )
         if names:
-            self.start([Path(n) for n in names])
+            self.preview([Path(n) for n in names])
+
+    def preview(self, paths: Sequence[Path]) -> None:
+        """Show what the files hold first; Import in the preview starts the import."""
+        from lr_desktop.gui.import_preview import ImportPreviewDialog
+
+        self.preview_dialog = ImportPreviewDialog(paths, self._parent)
+        self.preview_dialog.accepted.connect(lambda: self.start(paths))
+        self.preview_dialog.open()
+
+    def save_template(self, target: Path | None = None) -> Path | None:
+        """File > Save import template: the documented columns and an example row."""
+        from lr_desktop.gui.file_dialogs import save_path
+        from lr_desktop.importer.preview import write_template
+
+        target = target or save_path(
+            self._parent, "Save import template", "attribution-template.csv", "CSV (*.csv)"
+        )
+        return write_template(target) if target is not None else None
 
     def start(self, paths: Sequence[Path]) -> bool:
         if self._task is not None:
@@ -183,6 +201,17 @@ class ImportFlow(QObject):
         if getattr(report, "rejections", None) and not self._quiet:
             self.dialog = RejectionsDialog(report, self._parent)
             self.dialog.open()
+        elif getattr(report, "warnings", None) and not self._quiet:
+            shown = list(report.warnings)[:10]
+            more = len(report.warnings) - len(shown)
+            self.warnings_box = QMessageBox(
+                QMessageBox.Icon.Information,
+                "Imported, with warnings",
+                "\n".join(f"• {w}" for w in shown) + (f"\n… and {more} more" if more else ""),
+                parent=self._parent,
+            )
+            self.warnings_box.setObjectName("importWarnings")
+            self.warnings_box.open()
 
     def _failed(self, exc: Exception) -> None:
         self.last_report = exc

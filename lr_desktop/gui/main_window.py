@@ -61,6 +61,7 @@ REFRESH_MS = 500  # at most this often the table repaints while a sync writes
 # If the window is shown but never painted (e.g. it starts minimized), background work
 # starts after this long anyway.
 BACKGROUND_FALLBACK_MS = 1_000
+MIN_SIZE = QSize(900, 620)
 
 
 class _FirstPaint(QObject):
@@ -93,8 +94,10 @@ class MainWindow(QMainWindow):
         bundled emulator's demo key."""
         super().__init__()
         self.db_path = Path(db_path)
-        self.setWindowTitle(f"{APP_NAME}{' — demo' if demo_config else ''}")
+        # Qt appends the application's display name to a title that does not end with it
+        self.setWindowTitle(f"Demo — {APP_NAME}" if demo_config else APP_NAME)
         self.setObjectName("mainWindow")
+        self.setMinimumSize(MIN_SIZE)  # below it the Sync button went into the toolbar's overflow
         self.setAcceptDrops(True)
         self.closing = False
         self.runner = TaskRunner(self)
@@ -152,6 +155,14 @@ class MainWindow(QMainWindow):
         self.sync_panel.finished.connect(self._sync_finished)
         self.sync_panel.finished.connect(self._sync_ended_for_autopull)
 
+        from lr_desktop.gui.first_run import FirstRun
+
+        self.first_run = FirstRun(self)  # the checklist and Sync's readiness (not the demo)
+        self.sync_panel.open_integrations.connect(lambda: self.show_section(INTEGRATIONS))
+        if self._demo:
+            from lr_desktop.gui.demo_automatic import DemoAutomatic
+
+            self.demo_automatic = DemoAutomatic(self)  # offered after the first sync
         self._restore_state()  # builds the section the window opens on
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)
@@ -205,6 +216,10 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.export_action)
+        self.template_action = action(
+            "Save import &template…", lambda: self.importer.save_template(), name="saveTemplate"
+        )
+        file_menu.addAction(self.template_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = menu.addMenu("&Edit")
@@ -230,7 +245,11 @@ class MainWindow(QMainWindow):
         sync_menu.addAction(self.sync_action)
         sync_menu.addAction(self.send_action)
         sync_menu.addAction(self.cancel_action)
-        sync_menu.addAction(self.sync_panel.resend.text(), self.sync_panel.resend.toggle)
+        resend = self.sync_panel.resend  # a toggle in the menu too, kept in step with the box
+        self.resend_action = QAction(resend.text(), self, checkable=True, objectName="resendAction")
+        self.resend_action.toggled.connect(resend.setChecked)
+        resend.toggled.connect(self.resend_action.setChecked)
+        sync_menu.addAction(self.resend_action)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(action("Open log folder", self._open_logs, name="openLogs"))
         help_menu.addAction(action("About", self._about, name="about"))
@@ -360,8 +379,11 @@ class MainWindow(QMainWindow):
 
     def _build_history(self) -> QWidget:
         from lr_desktop.gui.views.history import HistoryView
+        from lr_desktop.run_errors import host_of
 
-        return HistoryView(self.db_path)
+        return HistoryView(
+            self.db_path, self.runner, self.retry_users, lambda: host_of(self.source.public())
+        )
 
     # -- objects made when first needed ------------------------------------------------------
     @property
@@ -434,6 +456,7 @@ class MainWindow(QMainWindow):
         for index in list(self._sections):
             if index not in self._loaded:
                 self._load(index)
+        self.first_run.refresh()
         source = self.linkrunner_source
 
         def work(_p: object, _c: object) -> tuple[LinkrunnerSettings, bool]:
@@ -476,6 +499,7 @@ class MainWindow(QMainWindow):
         events = self._built(EVENTS)
         if events is not None:  # else the state restored at start is still current
             s.setValue("events/splitter", events.splitter.saveState())
+            events.columns.save()
         s.setValue("window/section", self.sidebar.currentRow())
         s.sync()
 
@@ -534,6 +558,8 @@ class MainWindow(QMainWindow):
         self._refresh_overview()
 
     def _config_changed(self, cfg: CleverTapConfig) -> None:
+        self.sync_panel.config_saved()
+        self.first_run.refresh()
         events = self._built(EVENTS)
         if events is not None:
             events.detail.set_config(cfg)
@@ -569,6 +595,7 @@ class MainWindow(QMainWindow):
         self._reload_events()
         self._refresh_overview()
         self._refresh_history()
+        self.first_run.refresh()
         if isinstance(result, SyncSummary):
             self.show_status(self.sync_panel.label.text())
 
@@ -584,6 +611,7 @@ class MainWindow(QMainWindow):
             self.show_status(f"Import failed: {report}")
             return
         self.show_status(describe_report(report))
+        self.first_run.refresh()
         self._reload_events(networks=True)
         self._refresh_overview()
         self._refresh_history()
@@ -634,6 +662,7 @@ class MainWindow(QMainWindow):
         report = outcome.report
         if report is None or report.cancelled:
             return
+        self.first_run.refresh()
         if report.imported:
             self._reload_events(networks=True)
         elif report.updated:
@@ -727,7 +756,33 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def unsaved_integrations(self) -> list[str]:
+        """The Integrations boxes with edits not saved."""
+        view = self._built(INTEGRATIONS)
+        out = []
+        if view is not None and view.unsaved.dirty:
+            out.append("CleverTap")
+        if self._linkrunner is not None and self._linkrunner.unsaved.dirty:
+            out.append("Linkrunner")
+        return out
+
+    def confirm_discard_edits(self, boxes: list[str]) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"The {' and '.join(boxes)} settings under Integrations have changes that are not "
+            "saved. Quit without saving them?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        unsaved = [] if self.closing else self.unsaved_integrations()
+        if unsaved and not self.confirm_discard_edits(unsaved) and not self.closing:
+            self.show_section(INTEGRATIONS)
+            event.ignore()
+            return
         said_no = (
             not self.closing and self.sync_panel.running and not self.confirm_close_during_sync()
         )

@@ -311,6 +311,13 @@ def filtered_rows(conn: sqlite3.Connection, query: EventQuery, columns: Sequence
     )
 
 
+def user_matches(conn: sqlite3.Connection, user_id: str, f: EventFilter) -> bool:
+    """Whether the user is among the rows the filter shows."""
+    where, params = f.where()
+    sql = f"SELECT 1 FROM installs WHERE user_id = ? AND {where} LIMIT 1"
+    return conn.execute(sql, [user_id, *params]).fetchone() is not None
+
+
 def ad_networks(conn: sqlite3.Connection) -> list[str]:
     return [
         r[0]
@@ -346,6 +353,7 @@ class OverviewStats:
     per_day: list[tuple[str, int, int]]  # (YYYY-MM-DD, organic, inorganic), oldest first
     by_network: list[tuple[str, int]]
     top_campaigns: list[tuple[str, int]]
+    future_dated: int = 0  # installs dated after today (not in per_day)
 
 
 def _distinct(conn: sqlite3.Connection, col: str) -> list[Any]:
@@ -382,13 +390,26 @@ def overview_counts(conn: sqlite3.Connection, *, top: int = 10) -> dict[str, Any
     return counts
 
 
-def overview_charts(conn: sqlite3.Connection, *, days: int = 30) -> dict[str, Any]:
+def overview_charts(
+    conn: sqlite3.Connection, *, days: int = 30, now: float | None = None
+) -> dict[str, Any]:
     """Installs per UTC day of the last `days` days (organic / other) and per type, by
-    range counts on (attribution_type, installed_at); inorganic installs per network."""
+    range counts on (attribution_type, installed_at); inorganic installs per network.
+    The days end at the newest install, or today if that is later: an install dated in
+    the future (a wrong clock, a bad file) is counted in "future" instead of squeezing
+    the chart down to its own day."""
     types = _distinct(conn, "attribution_type")
     totals = dict.fromkeys(types, 0)
     last = conn.execute("SELECT max(installed_at) FROM installs").fetchone()[0]
     per_day: list[tuple[str, int, int]] = []
+    future = 0
+    today_ends = (int(time.time() if now is None else now) // 86400 + 1) * 86400
+    if last is not None and int(last) >= today_ends:
+        for t in types:
+            n = _count(conn, "attribution_type = ? AND installed_at >= ?", (t, today_ends))
+            totals[t] += n
+            future += n
+        last = today_ends - 1
     if last is not None:
         since = int(last) - days * 86400  # rows after `since`, as before
         for t in types:
@@ -421,7 +442,7 @@ def overview_charts(conn: sqlite3.Connection, *, days: int = 30) -> dict[str, An
     by_network = sorted(
         ((n or "(none)", c) for n, c in networks.items()), key=lambda x: (-x[1], x[0])
     )
-    return {"totals": totals, "per_day": per_day, "by_network": by_network}
+    return {"totals": totals, "per_day": per_day, "by_network": by_network, "future": future}
 
 
 def combine_overview(counts: dict[str, Any], charts: dict[str, Any]) -> OverviewStats:
@@ -433,7 +454,9 @@ def combine_overview(counts: dict[str, Any], charts: dict[str, Any]) -> Overview
         organic=totals.get(ORGANIC, 0),
         inorganic=totals.get(INORGANIC, 0),
     )
-    return OverviewStats(counts, charts["per_day"], charts["by_network"], top_campaigns)
+    return OverviewStats(
+        counts, charts["per_day"], charts["by_network"], top_campaigns, charts.get("future", 0)
+    )
 
 
 def overview_stats(conn: sqlite3.Connection, *, days: int = 30, top: int = 10) -> OverviewStats:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lr_desktop.gui.elided_label import ElidedLabel
 from lr_desktop.gui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ RESEND_WARNING = (
     "Re-sending delivered events sends every user's install event again. CleverTap does not "
     "deduplicate, so those users get a second install event. Leave this off unless CleverTap lost data."
 )
+
+
+SYNC_TOOLTIP = "Send every install event CleverTap may be missing (Ctrl+R)"
 
 
 def _duration(seconds: float | None) -> str:
@@ -50,11 +54,32 @@ def describe_progress(p: Progress) -> str:
     )
 
 
-def describe_summary(s: SyncSummary) -> str:
+def one_reason(path: Path, summary: SyncSummary, cfg: Any) -> str | None:
+    """In the worker: the sentence for a run whose events all failed for one reason."""
+    if not (summary.failed or summary.rejected):
+        return None
+    from lr_desktop.gui import queries
+    from lr_desktop.run_errors import host_of, run_error_groups, run_level_reason
+
+    conn = queries.open_read(path)
+    try:
+        groups = run_error_groups(conn, summary.run_id, host=host_of(cfg))
+    finally:
+        conn.close()
+    return run_level_reason(groups, delivered=summary.delivered)
+
+
+def describe_summary(s: SyncSummary, reason: str | None = None) -> str:
     from lr_desktop.sync import Operation
 
     kind = "Sync" if s.operation == str(Operation.FULL_SYNC) else "Send"
     head = f"{kind} cancelled" if s.cancelled else f"{kind} finished"
+    if reason:  # one reason for every failure: said once, first
+        head = f"{head}: {reason}."
+        return (
+            f"{head} {s.failed:,} failed, {s.rejected:,} rejected; failed events are tried "
+            "again by the next sync (Sync history lists them)."
+        )
     parts = [
         f"{head} in {s.elapsed_seconds:.1f} s: {s.delivered:,} delivered, {s.rejected:,} rejected, "
         f"{s.failed:,} failed"
@@ -98,6 +123,7 @@ class SyncPanel(QWidget):
     finished = Signal(object)  # SyncSummary, or the exception that stopped the run
     progressed = Signal(object)  # Progress
     sync_running = Signal(bool)
+    open_integrations = Signal()  # the message's "Open Integrations" link
 
     def __init__(
         self, db_path: Path, source: ConfigSource, runner: TaskRunner, parent: QWidget | None = None
@@ -110,9 +136,11 @@ class SyncPanel(QWidget):
         self._again: Operation | None = None
         self.last_summary: SyncSummary | None = None
         self.last_error: Exception | None = None
+        self.last_reason: str | None = None  # the one reason every event failed for
 
         self.sync_button = QPushButton("Sync with CleverTap", objectName="syncButton")
-        self.sync_button.setToolTip("Send every install event CleverTap may be missing (Ctrl+R)")
+        self.sync_button.setToolTip(SYNC_TOOLTIP)
+        self._blocked: str | None = None  # why a sync cannot work yet (first run)
         self.sync_button.clicked.connect(lambda: self.start())
         self.resend = QCheckBox("Re-send delivered events", objectName="resendDelivered")
         self.resend.setToolTip(RESEND_WARNING)
@@ -123,8 +151,7 @@ class SyncPanel(QWidget):
         self.bar = QProgressBar(objectName="syncProgress")
         self.bar.setMaximumWidth(260)
         self.bar.hide()
-        self.label = QLabel(objectName="syncLabel")
-        self.label.setWordWrap(True)
+        self.label = ElidedLabel(objectName="syncLabel")  # one line: the toolbar keeps its height
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.addWidget(self.sync_button)
@@ -132,6 +159,11 @@ class SyncPanel(QWidget):
         lay.addWidget(self.bar)
         lay.addWidget(self.cancel_button)
         lay.addWidget(self.label, 1)
+        # shown with a message about the CleverTap settings; hidden once they are saved
+        self.fix_link = QLabel("<a href='integrations'>Open Integrations</a>", objectName="fixLink")
+        self.fix_link.linkActivated.connect(lambda _l: self.open_integrations.emit())
+        self.fix_link.hide()
+        lay.addWidget(self.fix_link)
 
     @property
     def running(self) -> bool:
@@ -148,6 +180,9 @@ class SyncPanel(QWidget):
         from lr_desktop.sync import Operation
 
         operation = Operation(operation or Operation.FULL_SYNC)
+        if self._blocked is not None and self._task is None:
+            self._show_config_message(f"Sync cannot start yet: {self._blocked}")
+            return False
         if self._task is not None:
             if operation == Operation.SEND_PENDING:
                 self._again = self._again or operation
@@ -155,17 +190,20 @@ class SyncPanel(QWidget):
         resend = self.resend.isChecked() and operation == Operation.FULL_SYNC
         source, path = self._source, self._db_path
 
-        def work(progress: Any, cancel: Any) -> SyncSummary:
+        def work(progress: Any, cancel: Any) -> tuple[SyncSummary, str | None]:
             from lr_desktop.sync.isolated import run_sync_isolated
 
             cfg = source.for_run()
             # In a child process: a million-event sync must not share the GUI's GIL.
-            return run_sync_isolated(
+            summary = run_sync_isolated(
                 path, cfg, operation, resend_delivered=resend, progress=progress, cancel=cancel
             )
+            return summary, one_reason(path, summary, cfg)
 
         self.last_summary = None
         self.last_error = None
+        self.last_reason = None
+        self.fix_link.hide()
         self.sync_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
@@ -189,6 +227,28 @@ class SyncPanel(QWidget):
         self.started.emit(str(operation))
         return True
 
+    def set_blocked(self, reason: str | None) -> None:
+        """Disable Sync (saying why in its tooltip) until it can work; None: it can."""
+        self._blocked = reason
+        self.sync_button.setEnabled(reason is None and self._task is None)
+        self.sync_button.setToolTip(reason or SYNC_TOOLTIP)
+        if reason is None and self.fix_link.isVisible() and self._task is None:
+            self.config_saved()
+
+    def config_saved(self) -> None:
+        """The CleverTap settings were saved: a message about them no longer holds."""
+        if self.fix_link.isVisible() and self._task is None:
+            self.fix_link.hide()
+            self.label.setText("")
+            self.label.setProperty("error", False)
+            self.label.style().polish(self.label)
+
+    def _show_config_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.label.setProperty("error", True)
+        self.label.style().polish(self.label)
+        self.fix_link.show()
+
     def cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -207,9 +267,10 @@ class SyncPanel(QWidget):
         self.label.setText(describe_progress(p))
         self.progressed.emit(p)
 
-    def _succeeded(self, summary: SyncSummary) -> None:
+    def _succeeded(self, result: tuple[SyncSummary, str | None]) -> None:
+        summary, self.last_reason = result
         self.last_summary = summary
-        self.label.setText(describe_summary(summary))
+        self.label.setText(describe_summary(summary, self.last_reason))
 
     def _failed(self, exc: Exception) -> None:
         from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
@@ -224,10 +285,14 @@ class SyncPanel(QWidget):
         self.label.setText(describe_error(exc))
         self.label.setProperty("error", True)
         self.label.style().polish(self.label)
+        from lr_desktop.sync import ConfigurationProblem, CredentialsRejected
+
+        if isinstance(exc, ConfigurationProblem | CredentialsRejected):
+            self.fix_link.show()
 
     def _ended(self) -> None:
         self._task = None
-        self.sync_button.setEnabled(True)
+        self.sync_button.setEnabled(self._blocked is None)
         self.cancel_button.hide()
         self.bar.hide()
         self.sync_running.emit(False)

@@ -77,6 +77,7 @@ def make_window(qtbot, monkeypatch) -> Iterator[Callable[..., object]]:  # type:
         # pytest-qt closes the window before this fixture's teardown: a sync still running
         # then must not open the modal "quit anyway?" question (tests that check it override this)
         monkeypatch.setattr(w, "confirm_close_during_sync", lambda: True)
+        monkeypatch.setattr(w, "confirm_discard_edits", lambda _boxes: True)
         qtbot.addWidget(w)
         windows.append(w)
         w.show()
@@ -87,6 +88,7 @@ def make_window(qtbot, monkeypatch) -> Iterator[Callable[..., object]]:  # type:
     yield make
     for w in windows:
         monkeypatch.setattr(w, "confirm_close_during_sync", lambda: True)
+        monkeypatch.setattr(w, "confirm_discard_edits", lambda _boxes: True)
         if not w.closing:
             w.close()
         assert w.runner.shutdown(30_000)

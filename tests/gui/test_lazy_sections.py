@@ -114,7 +114,12 @@ def test_menus_work_before_install_events_is_built(
     make_window, qtbot, sample_db: Path, opens_on
 ) -> None:  # type: ignore[no-untyped-def]
     w = make_window(sample_db, settle=False)
-    expected_file = ["&Import attribution files…", "Export filtered rows as CSV…", "&Quit"]
+    expected_file = [
+        "&Import attribution files…",
+        "Export filtered rows as CSV…",
+        "Save import &template…",
+        "&Quit",
+    ]
     expected_edit = ["&Find…", "Retry selected", "Copy CleverTap ID"]
     assert _menu_texts(w, "&File") == expected_file
     assert _menu_texts(w, "&Edit") == expected_edit

@@ -262,7 +262,12 @@ def test_demo_shows_new_attributions_arriving_and_delivered(
     make_window, qtbot, memory_keyring, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     with DemoSession(
-        users=60, latency=0.0, pull_interval_seconds=0.3, trickle_users=2, trickle_every=0.2
+        users=60,
+        latency=0.0,
+        pull_interval_seconds=0.3,
+        trickle_users=2,
+        trickle_every=0.2,
+        automatic=True,
     ) as demo:
         assert demo.linkrunner is not None and demo.emulator is not None
         lr, ct = demo.linkrunner, demo.emulator

@@ -56,6 +56,7 @@ def test_sigterm_closes_the_demo_and_removes_its_folder(tmp_path: Path) -> None:
     tmp.mkdir()
     env = dict(os.environ, TMPDIR=str(tmp), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    env["LR_DEMO_AUTOMATIC"] = "1"  # the demo pulls at once: a sign its event loop runs
     proc = subprocess.Popen(
         [sys.executable, "-m", "lr_desktop", "gui", "--demo"],
         env=env,

@@ -131,9 +131,12 @@ def test_wrong_credentials_stop_with_a_message(
 
 def test_missing_configuration_says_what_to_fix(make_window, qtbot, sample_db: Path) -> None:  # type: ignore[no-untyped-def]
     w = make_window(sample_db)  # nothing configured
-    with qtbot.waitSignal(w.sync_panel.finished, timeout=10_000):
-        w.sync_action.trigger()
-    assert "Project ID is missing" in w.sync_panel.label.text()
+    qtbot.waitUntil(lambda: w.first_run.state is not None)
+    assert not w.sync_panel.sync_button.isEnabled()  # first run: Sync waits for the account
+    w.sync_action.trigger()  # the menu's Sync says why it cannot start, and where to fix it
+    assert not w.sync_panel.running
+    assert "Connect CleverTap first" in w.sync_panel.label.text()
+    assert w.sync_panel.fix_link.isVisibleTo(w)
 
 
 def _slow(emulator: CleverTapEmulator) -> None:

@@ -412,6 +412,22 @@ class EventsModel(QAbstractTableModel):
         r = self._row(row)
         return None if r is None else r[1]
 
+    @property
+    def db_path(self) -> Path:
+        return self._db_path
+
+    def rows_of(self, user_ids: list[str], *, near: int = 0) -> list[int]:
+        """The rows showing these users, looked for on the pages already read and on
+        the pages around `near` (a bounded search: a user further away is not found)."""
+        wanted = set(user_ids)
+        around = {p for p in (near // PAGE - 1, near // PAGE, near // PAGE + 1) if p >= 0}
+        found = []
+        for page_no in sorted(set(self._pages) | around):
+            for row in range(page_no * PAGE, min((page_no + 1) * PAGE, self._n)):
+                if self.user_id(row) in wanted:
+                    found.append(row)
+        return found
+
     def row_values(self, row: int) -> dict[str, Any] | None:
         r = self._row(row)
         return None if r is None else dict(zip(ROW_COLUMNS, r, strict=True))

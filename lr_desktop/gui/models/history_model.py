@@ -43,6 +43,9 @@ class HistoryModel(QAbstractTableModel):
         self._rows = list(rows)
         self.endResetModel()
 
+    def row(self, row: int) -> tuple | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
@@ -74,4 +77,6 @@ class HistoryModel(QAbstractTableModel):
             return KINDS.get(value, value)
         if key == "mode":
             return MODES.get(value, value)
+        if isinstance(value, int) and key != "id":
+            return f"{value:,}"
         return str(value)

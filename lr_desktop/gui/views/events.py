@@ -11,7 +11,6 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,9 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from lr_desktop.gui import queries
+from lr_desktop.gui.column_chooser import ColumnChooser
 from lr_desktop.gui.detail_pane import DetailPane
+from lr_desktop.gui.file_dialogs import save_path
 from lr_desktop.gui.models.events_model import EventsModel
 from lr_desktop.gui.queries import COLUMNS, EventFilter, EventQuery
+from lr_desktop.gui.selection_keeper import SelectionKeeper
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.model import INORGANIC, ORGANIC, PLATFORMS, STATUS_LABELS
 
@@ -57,14 +59,19 @@ class _Cancelled(Exception):
 def export_rows(db_path: Path, query: EventQuery, target: Path, cancel: Any) -> int:
     """Write the filtered rows as a spreadsheet-safe CSV (runs in a worker); -1 if cancelled."""
     from lr_desktop.csvsafe import write_csv
+    from lr_desktop.timefmt import TIME_COLUMNS, iso_utc
 
     conn = queries.open_read(db_path)
+    times = [i for i, c in enumerate(EXPORT_COLUMNS) if c in TIME_COLUMNS]
 
     def rows() -> Any:
         for n, row in enumerate(queries.filtered_rows(conn, query, EXPORT_COLUMNS)):
             if n % 10_000 == 0 and cancel.is_set():
                 raise _Cancelled
-            yield row
+            out = list(row)
+            for i in times:  # ISO 8601 UTC, not epoch seconds
+                out[i] = iso_utc(out[i])
+            yield out
 
     try:
         return write_csv(target, EXPORT_COLUMNS, rows())
@@ -139,9 +146,13 @@ class EventsView(QWidget):
         for i, width in enumerate((110, 260, 80, 130, 150, 70, 125, 150, 70, 125, 260)):
             header.resizeSection(i, width)
         header.setStretchLastSection(True)
+        self.columns = ColumnChooser(
+            header, tuple(c.key for c in COLUMNS), tuple(c.title for c in COLUMNS)
+        )
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.keeper = SelectionKeeper(self)
 
         self.detail = DetailPane(self._db_path)
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="eventsSplitter")
@@ -234,6 +245,8 @@ class EventsView(QWidget):
         return out
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        if self.keeper.restoring:
+            return  # a reload dropped the selection; the keeper puts it back
         rows = self.selected_rows()
         self.detail.show_user(self.model.user_id(rows[0]) if rows else None)
 
@@ -267,12 +280,9 @@ class EventsView(QWidget):
 
     def export_csv(self, target: Path | None = None) -> None:
         if not target:
-            name, _ = QFileDialog.getSaveFileName(
-                self, "Export filtered rows", "install-events.csv", "CSV (*.csv)"
-            )
-            if not name:
+            target = save_path(self, "Export filtered rows", "install-events.csv", "CSV (*.csv)")
+            if target is None:
                 return
-            target = Path(name)
         query = self.model.query
         path = self._db_path
         self.status_message.emit(f"Exporting to {target}…")

@@ -28,8 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from lr_desktop.clevertap.config import CleverTapConfig, Secrets
+from lr_desktop.clevertap.env_overrides import Override, overrides_in_force
 from lr_desktop.clevertap.regions import REGION_HOSTS
+from lr_desktop.gui.busy_buttons import set_busy
 from lr_desktop.gui.config_source import ConfigSource
+from lr_desktop.gui.unsaved import UnsavedMarker, show_overrides
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
 
@@ -108,6 +111,15 @@ class IntegrationsView(QWidget):
             "Send new attributions to CleverTap automatically", objectName="sendAutomatically"
         )
         self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.unsaved_label = QLabel(objectName="unsaved")
+        self.unsaved = UnsavedMarker(self, self._fields(), self._form_values, self.unsaved_label)
+        for edit in self._fields():
+            if isinstance(edit, QLineEdit):
+                edit.returnPressed.connect(self.save)  # Return saves, as in a dialog
+        self.env_label = QLabel(objectName="envOverrides")
+        self.env_label.setWordWrap(True)
+        self.env_label.setProperty("warning", True)
+        self.env_label.hide()
 
         form = QFormLayout()
         form.addRow("Project ID", self.project_id)
@@ -149,6 +161,7 @@ class IntegrationsView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.test_button)
+        buttons.addWidget(self.unsaved_label)
         buttons.addStretch(1)
         buttons.addWidget(self.remove_button)
 
@@ -156,6 +169,7 @@ class IntegrationsView(QWidget):
         box.setMaximumWidth(820)
         inner = QVBoxLayout(box)
         inner.addWidget(self.demo_label)
+        inner.addWidget(self.env_label)
         inner.addLayout(form)
         inner.addWidget(self.problems_label)
         inner.addLayout(buttons)
@@ -188,6 +202,43 @@ class IntegrationsView(QWidget):
         self.send_automatically.setChecked(cfg.send_automatically)
         self._base = cfg
         self._mode_changed()
+        self.unsaved.mark_clean()
+
+    def _fields(self) -> tuple[QWidget, ...]:
+        return (
+            self.project_id,
+            self.token,
+            self.passcode,
+            self.region,
+            self.mode,
+            self.partner,
+            self.organic_event,
+            self.inorganic_event,
+            self.send_automatically,
+        )
+
+    def _form_values(self) -> tuple[object, ...]:
+        return tuple(
+            w.text()
+            if isinstance(w, QLineEdit)
+            else w.currentData()
+            if isinstance(w, QComboBox)
+            else w.isChecked()  # type: ignore[attr-defined]
+            for w in self._fields()
+        )
+
+    def show_overrides(self, overrides: list[Override]) -> None:
+        """Say which LR_CLEVERTAP_* variables a sync uses instead of this form."""
+        show_overrides(
+            self.env_label,
+            overrides,
+            {
+                "project_id": self.project_id,
+                "project_token": self.token,
+                "passcode": self.passcode,
+                "partner_name": self.partner,
+            },
+        )
 
     def form_config(self) -> CleverTapConfig:
         return replace(
@@ -217,8 +268,7 @@ class IntegrationsView(QWidget):
         self.problems_label.setVisible(bool(problems))
 
     def _busy(self, busy: bool) -> None:
-        for b in (self.save_button, self.test_button, self.remove_button):
-            b.setEnabled(not busy)
+        set_busy(self, (self.save_button, self.test_button, self.remove_button), busy)
         self.busy_changed.emit(busy)
 
     # -- actions ------------------------------------------------------------------------
@@ -242,6 +292,8 @@ class IntegrationsView(QWidget):
         self.fill(cfg)
         self._saved_project_id = cfg.project_id
         self._show_backend(backend, error)
+        if not self._source.is_demo:
+            self.show_overrides(overrides_in_force())
         self.loaded_once = True
         self.action_finished.emit("load")
 
@@ -275,6 +327,7 @@ class IntegrationsView(QWidget):
         self._busy(False)
         self._saved_project_id = cfg.project_id
         self._base = cfg
+        self.unsaved.mark_clean()
         self.result_label.setText("Saved.")
         self._show_backend(backend, None)
         self.config_saved.emit(replace(cfg, secrets=Secrets()))

@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -22,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lr_desktop.gui.busy_buttons import set_busy
+from lr_desktop.gui.interval_box import IntervalSpinBox
 from lr_desktop.gui.linkrunner_source import (
     LinkrunnerSource,
     LinkrunnerState,
@@ -31,6 +32,7 @@ from lr_desktop.gui.linkrunner_source import (
     describe_test_error,
     when,
 )
+from lr_desktop.gui.unsaved import UnsavedMarker
 from lr_desktop.gui.views.integrations import SecretField, keyring_message
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.linkrunner import settings as lr_settings
@@ -73,15 +75,20 @@ class LinkrunnerForm(QGroupBox):
 
         self.key = SecretField("linkrunnerKey")
         self.key.setPlaceholderText("Linkrunner: Settings > Data APIs")
-        self.interval = QDoubleSpinBox(objectName="pullInterval")
-        self.interval.setDecimals(2)
+        self.interval = IntervalSpinBox(objectName="pullInterval")  # "15 s", not "0.25 min"
         self.interval.setRange(MIN_INTERVAL_MINUTES, 24 * 60)
-        self.interval.setSingleStep(1.0)
-        self.interval.setSuffix(" min")
         self.interval.setToolTip("Minutes between automatic pulls while the app is open")
         self.auto_pull = QCheckBox(
             "Pull new attributions automatically while the app is open", objectName="autoPull"
         )
+        self.unsaved_label = QLabel(objectName="linkrunnerUnsaved")
+        self.unsaved = UnsavedMarker(
+            self,
+            (self.key, self.interval, self.auto_pull),
+            lambda: (self.key.text(), round(self.interval.value(), 4), self.auto_pull.isChecked()),
+            self.unsaved_label,
+        )
+        self.key.returnPressed.connect(self.save)
         form = QFormLayout()
         form.addRow("API key", self.key)
         form.addRow("Pull every", self.interval)
@@ -105,6 +112,7 @@ class LinkrunnerForm(QGroupBox):
         buttons = QHBoxLayout()
         for b in (self.save_button, self.test_button, self.pull_button):
             buttons.addWidget(b)
+        buttons.addWidget(self.unsaved_label)
         buttons.addStretch(1)
         buttons.addWidget(self.remove_button)
 
@@ -145,14 +153,14 @@ class LinkrunnerForm(QGroupBox):
 
     # -- showing ---------------------------------------------------------------------------
     def _busy(self, busy: bool) -> None:
-        for b in (self.save_button, self.test_button, self.remove_button):
-            b.setEnabled(not busy)
+        set_busy(self, (self.save_button, self.test_button, self.remove_button), busy)
 
     def _fill(self, state: LinkrunnerState) -> None:
         self.state = state
         self.key.setText(state.key or "")
         self.interval.setValue(state.settings.pull_interval_minutes)
         self.auto_pull.setChecked(state.auto_pull)
+        self.unsaved.mark_clean()
         if state.backend_error:
             self._show_backend(state.backend_error, error=True)
         else:

@@ -123,12 +123,20 @@ class OverviewView(QWidget):
         for key, card in self.cards.items():
             card.value.setText(f"{stats.counts.get(key, 0):,}")
         dup = stats.counts.get("possibly_duplicated", 0)
-        self.note.setText(
-            f"{dup:,} events may be duplicated in CleverTap (they were in flight when a run stopped)."
-            if dup
-            else ""
-        )
-        self.note.setVisible(bool(dup))
+        future = stats.future_dated
+        notes = []
+        if dup:
+            notes.append(
+                f"{dup:,} events may be duplicated in CleverTap (they were in flight when a run "
+                "stopped)."
+            )
+        if future:
+            notes.append(
+                f"{future:,} install{'s are' if future != 1 else ' is'} dated in the future "
+                "(check the file's dates); not shown in Installs per day."
+            )
+        self.note.setText(" ".join(notes))
+        self.note.setVisible(bool(notes))
         self.build_charts().show_stats(stats)
         self.updated.emit()
         if self._again:

@@ -1,0 +1,63 @@
+"""The events table: delivery status next to the user ID, a column chooser, and widths,
+order and hidden columns remembered by the next window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from lr_desktop.gui.column_chooser import SETTINGS_KEY
+from lr_desktop.gui.main_window import ORGANIZATION
+from lr_desktop.gui.queries import COLUMNS
+
+KEYS = [c.key for c in COLUMNS]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_columns() -> Iterator[None]:
+    s = QSettings(ORGANIZATION, "lr-desktop")
+    s.remove(SETTINGS_KEY)
+    yield
+    s.remove(SETTINGS_KEY)
+    s.sync()
+
+
+def _visible_order(header) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        KEYS[header.logicalIndex(v)]
+        for v in range(header.count())
+        if not header.isSectionHidden(header.logicalIndex(v))
+    ]
+
+
+def test_status_comes_right_after_the_user_id(make_window, sample_db: Path) -> None:  # type: ignore[no-untyped-def]
+    header = make_window(sample_db).events.table.horizontalHeader()
+    assert _visible_order(header)[:2] == ["user_id", "status"]
+
+
+def test_chosen_columns_widths_and_order_are_remembered(
+    make_window, qtbot, sample_db: Path
+) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(sample_db)
+    view = w.events
+    header = view.table.horizontalHeader()
+    chooser = view.columns
+    menu = chooser.menu()
+    texts = [a.text() for a in menu.actions() if a.isCheckable()]
+    assert texts == [c.title for c in COLUMNS]
+    assert not chooser.actions["user_id"].isEnabled()  # the user ID always shows
+    chooser.actions["clevertap_id"].trigger()  # hide it
+    assert header.isSectionHidden(KEYS.index("clevertap_id"))
+    header.resizeSection(KEYS.index("campaign_name"), 222)
+    header.moveSection(header.visualIndex(KEYS.index("platform")), 2)
+    order = _visible_order(header)
+    menu.deleteLater()
+    w.close()
+
+    header2 = make_window(sample_db).events.table.horizontalHeader()
+    assert _visible_order(header2) == order
+    assert "clevertap_id" not in order and order[2] == "platform"
+    assert header2.sectionSize(KEYS.index("campaign_name")) == 222
