@@ -122,7 +122,7 @@ def preview_file(
     """The first `rows` records of a file as the importer would take them."""
     path = Path(path)
     result = FilePreview(path)
-    today_ends = (int(time.time() if now is None else now) // 86400 + 1) * 86400
+    future_after = int(time.time() if now is None else now)  # the importer's own rule
     try:
         with open_records(path) as stream:
             result.format, result.unit = stream.format, stream.unit
@@ -137,7 +137,7 @@ def preview_file(
                     row = PreviewRow(number, values)
                     try:
                         a = attribution_from_record(record)
-                        if a.installed_at >= today_ends:
+                        if a.installed_at > future_after:
                             row.warning = "the install date is in the future"
                     except RowProblem as exc:
                         row.problem = exc.reason

@@ -5,6 +5,8 @@ as is, and the importer's warnings shown in the window."""
 from __future__ import annotations
 
 import csv
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
@@ -25,6 +27,10 @@ def test_the_template_imports_as_is(tmp_path: Path) -> None:
     assert p.rows[0].problem is None and p.rows[0].warning is None
 
 
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_preview_uses_the_importers_recognition(tmp_path: Path) -> None:
     path = _csv(
         tmp_path / "f.csv",
@@ -32,7 +38,8 @@ def test_preview_uses_the_importers_recognition(tmp_path: Path) -> None:
             ["User ID", "attribution_type", "platform", "installed_at", "clevertapId", "colour"],
             ["u1", "ORGANIC", "android", "2026-11-30T10:00:00Z", "ct-1", "blue"],
             ["u2", "ORGANIC", "windows", "2026-11-30T10:00:00Z", "ct-2", "red"],
-            ["u3", "ORGANIC", "ios", "2027-06-01T00:00:00Z", "ct-3", "red"],
+            # tomorrow: imported (up to two days ahead), with the importer's future warning
+            ["u3", "ORGANIC", "ios", _iso(time.time() + 86400), "ct-3", "red"],
         ],
     )
     p = preview_file(path)
