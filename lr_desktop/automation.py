@@ -10,9 +10,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from lr_desktop.run_errors import plural
 from lr_desktop.run_labels import run_label
 from lr_desktop.store.queue import status_counts
+from lr_desktop.words import plural
 
 _COLUMNS = "id, kind, mode, scope, state, ended_at, total, delivered, rejected, failed, error"
 _SENDS = ("send", "sync")
