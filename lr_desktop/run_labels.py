@@ -11,6 +11,7 @@ _NAMES = {
     ("sync", None): "Full sync",
     ("import", "file"): "File import",
     ("import", "mapping"): "ID mapping",
+    ("import", None): "Import",
     ("pull", None): "Linkrunner pull",
     ("verify", None): "CleverTap check",
 }
