@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from lr_desktop.words import plural  # the one plural helper (run_detail imports it from here)
+
 USERS_KEPT = 200  # user IDs listed per reason (all of them: `failed_user_ids`)
 _TRIES = re.compile(r"\s*\(gave up after \d+ tr(?:y|ies)\)\s*$")
 _NETWORK = "Network error talking to CleverTap: "
@@ -112,11 +114,6 @@ def run_level_reason(groups: list[ErrorGroup], *, delivered: int) -> str | None:
     if g.reason.startswith("Could not reach "):
         return g.reason
     return f"Every event {'was rejected' if g.outcome == 'rejected' else 'failed'}: {g.reason}"
-
-
-def plural(n: int, word: str) -> str:
-    """'1 user', '2 users'."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def describe_groups(groups: list[ErrorGroup], *, limit: int = 5) -> list[str]:

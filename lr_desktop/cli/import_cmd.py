@@ -83,10 +83,11 @@ def run(args: argparse.Namespace) -> int:
         return report.exit_code
     for problem in report.unusable:
         print(f"error: {problem}", file=sys.stderr)
-    print(
-        f"imported {report.imported:,}, updated {report.updated:,}, "
-        f"unchanged {report.unchanged:,}, rejected {report.rejected:,}"
-    )
+    if report.read or not report.unusable:  # not "imported 0, …" when no file was read
+        print(
+            f"imported {report.imported:,}, updated {report.updated:,}, "
+            f"unchanged {report.unchanged:,}, rejected {report.rejected:,}"
+        )
     for warning in report.warnings:
         print(f"warning: {warning}")
     if report.rejections:

@@ -8,6 +8,7 @@ import json
 import sys
 
 from lr_desktop.cli.common import db_path, fail
+from lr_desktop.words import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc))
     else:
         print(
-            f"{report.rows:,} rows: {report.matched:,} users got their CleverTap ID, "
-            f"{report.unchanged:,} already had it, {report.unknown:,} unknown users, "
+            f"{plural(report.rows, 'row')}: {plural(report.matched, 'user')} got their "
+            f"CleverTap ID, {report.unchanged:,} already had it, "
+            f"{plural(report.unknown, 'unknown user')}, "
             f"{report.rejected:,} rejected"
         )
         for row, reason in report.rejections[:20]:

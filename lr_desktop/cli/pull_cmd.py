@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from lr_desktop.cli.common import db_path, fail
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable, backend_name
+from lr_desktop.words import plural
 
 log = logging.getLogger("lr_desktop.cli.pull")
 
@@ -69,8 +70,8 @@ def _line(report) -> str:  # type: ignore[no-untyped-def]
         else "-"
     )
     text = (
-        f"pulled {report.records:,} records from {len(report.campaigns)} campaigns in "
-        f"{report.pages} pages: {report.imported:,} new, {report.updated:,} updated, "
+        f"pulled {plural(report.records, 'record')} from "
+        f"{plural(len(report.campaigns), 'campaign')} in {plural(report.pages, 'page')}: {report.imported:,} new, {report.updated:,} updated, "
         f"{report.unchanged:,} unchanged, {report.rejected:,} rejected"
         f"; newest attribution {when}"
     )
@@ -87,7 +88,8 @@ def _line(report) -> str:  # type: ignore[no-untyped-def]
         text += "\nnot in Linkrunner's answer, derived: " + "; ".join(derived)
     if report.waiting_platform:
         text += (
-            f"\n{report.waiting_platform:,} users wait: Linkrunner did not say whether they "
+            f"\n{plural(report.waiting_platform, 'user')} "
+            f"wait{'s' if report.waiting_platform == 1 else ''}: Linkrunner did not say whether they "
             "installed on Android or iOS (map-ids with a platform column sends them)"
         )
     for campaign in report.campaigns:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from lr_desktop.cli.common import db_path, open_db
 from lr_desktop.importer.lock import end_dead_runs_if_free
 from lr_desktop.model import STATUS_LABELS
+from lr_desktop.run_labels import run_label
 from lr_desktop.store.queue import status_counts
 from lr_desktop.verify import VERDICT_LABELS, last_check
 
@@ -23,6 +24,19 @@ def _when(ts: float | None) -> str:
     if ts is None:
         return "-"
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _counts(r: dict, detail: str | None) -> dict[str, int]:
+    """What a run's line counts: imports their rows (kept in the run's detail), the
+    others their events."""
+    if r["kind"] == "import" and r["mode"] == "file":
+        try:
+            d = json.loads(detail or "{}")
+        except ValueError:
+            d = {}
+        names = ("imported", "updated", "rejected")
+        return {n: int(d.get(n) or r.get(n) or 0) for n in names}
+    return {n: int(r[n] or 0) for n in ("delivered", "rejected", "failed")}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
                         "failed",
                         "error",
                         "scope",
+                        "detail",
                     ),
                     r,
                     strict=True,
@@ -53,12 +68,15 @@ def run(args: argparse.Namespace) -> int:
             )
             for r in conn.execute(
                 "SELECT id, kind, mode, started_at, ended_at, state, delivered, rejected, failed, "
-                "error, scope "
+                "error, scope, detail "
                 "FROM runs ORDER BY id DESC LIMIT 5"
             )
         ]
     finally:
         conn.close()
+    for r in runs:
+        r["label"] = run_label(r["kind"], r["mode"], r["scope"])
+        r["counts"] = _counts(r, r.pop("detail"))
     if args.json:
         print(json.dumps({"counts": counts, "recent_runs": runs, "clevertap_check": check}))
         return 0
@@ -81,10 +99,9 @@ def run(args: argparse.Namespace) -> int:
     if runs:
         print("recent runs:")
         for r in runs:
+            counts = ", ".join(f"{name} {n:,}" for name, n in r["counts"].items())
             line = (
-                f"  #{r['id']} {r['kind']:6} {r['mode'] or '':11} {r['state']:11} "
-                f"{_when(r['started_at'])}  delivered {r['delivered'] or 0:,}, "
-                f"rejected {r['rejected'] or 0:,}, failed {r['failed'] or 0:,}"
+                f"  #{r['id']} {r['label']:15} {r['state']:11} {_when(r['started_at'])}  {counts}"
             )
             if r["scope"]:  # second copies the user asked for
                 line += f"  [{r['scope']}]"

@@ -17,6 +17,7 @@ from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
 from lr_desktop.store import StoreError
 from lr_desktop.sync import Operation, Progress, SyncError, SyncSummary, run_sync
 from lr_desktop.sync.scope import SecondCopies, second_copies
+from lr_desktop.words import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -80,7 +81,8 @@ def _print_summary(s: SyncSummary) -> None:
     )
     if s.profiles_upserted or s.profiles_failed:
         print(
-            f"profile properties updated for {s.profiles_upserted:,} users ({s.profiles_failed:,} failed)"
+            f"profile properties updated for {plural(s.profiles_upserted, 'user')} "
+            f"({s.profiles_failed:,} failed)"
         )
     if s.scope:
         print(f"asked for: {s.scope}")

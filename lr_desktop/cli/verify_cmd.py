@@ -14,6 +14,7 @@ from lr_desktop.clevertap.credentials import effective_config
 from lr_desktop.cli.common import db_path, fail, open_db
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
 from lr_desktop.store import StoreError
+from lr_desktop.words import plural
 
 if TYPE_CHECKING:
     from lr_desktop.verify import VerifySummary
@@ -60,14 +61,14 @@ def _print(s: VerifySummary, problems: list[dict[str, Any]]) -> None:
         if n:
             print(f"  {label:32} {n:>10,}")
     print(
-        f"{s.records:,} CleverTap records in {s.api_calls:,} API calls"
+        f"{plural(s.records, 'CleverTap record')} in {plural(s.api_calls, 'API call')}"
         + (" (resumed)" if s.resumed else "")
     )
     if s.made_due:
         print(f"due again (missing in CleverTap): {s.made_due:,}; the next sync sends them")
     if s.confirmed or s.flags_cleared:
         print(
-            f"CleverTap confirmed {s.confirmed + s.flags_cleared:,} users marked "
+            f"CleverTap confirmed {plural(s.confirmed + s.flags_cleared, 'user')} marked "
             "'possibly duplicated' or waiting: they hold one copy (or more) and are not sent again"
         )
     for p in problems[:SHOWN]:

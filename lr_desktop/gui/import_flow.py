@@ -173,14 +173,17 @@ class ImportFlow(QObject):
         files = [Path(p) for p in paths]
 
         def work(progress: Any, cancel: Any) -> Any:
-            return import_files(path, files, progress=progress, cancel=cancel)
+            # the wait for another import's lock is told through the same queued signal
+            return import_files(path, files, progress=progress, cancel=cancel, waiting=progress)
 
         self._task = self._runner.start(
             "import",
             work,
             on_success=self._succeeded,
             on_failure=self._failed,
-            on_progress=lambda p: self.progressed.emit(describe_progress(p)),
+            on_progress=lambda p: self.progressed.emit(
+                f"Import: {p}" if isinstance(p, str) else describe_progress(p)
+            ),
         )
         self._task.done.connect(self._ended)
         self.started.emit()

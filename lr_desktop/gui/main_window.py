@@ -158,6 +158,9 @@ class MainWindow(QMainWindow):
         from lr_desktop.gui.first_run import FirstRun
 
         self.first_run = FirstRun(self)  # the checklist and Sync's readiness (not the demo)
+        from lr_desktop.gui.tray import TrayController
+
+        self.tray = TrayController(self)  # automatic mode: tray icon, notifications
         self.sync_panel.open_integrations.connect(lambda: self.show_section(INTEGRATIONS))
         if self._demo:
             from lr_desktop.gui.demo_automatic import DemoAutomatic
@@ -559,6 +562,7 @@ class MainWindow(QMainWindow):
 
     def _config_changed(self, cfg: CleverTapConfig) -> None:
         self.sync_panel.config_saved()
+        self.tray.refresh()
         self.first_run.refresh()
         events = self._built(EVENTS)
         if events is not None:
@@ -625,6 +629,7 @@ class MainWindow(QMainWindow):
         if self.closing or self._linkrunner_form_settings:
             return  # the form's load or save already applied newer settings
         self.autopull.configure(auto_pull, settings.pull_interval_minutes)
+        self.tray.refresh()
 
     def _linkrunner_form_loaded(self, state: object) -> None:
         from lr_desktop.gui.linkrunner_source import LinkrunnerState
@@ -633,6 +638,7 @@ class MainWindow(QMainWindow):
             return
         self._linkrunner_form_settings = True
         self.autopull.configure(state.auto_pull, state.settings.pull_interval_minutes)
+        self.tray.refresh()
 
     def _pull_running(self, running: bool) -> None:
         if self._linkrunner is not None:
@@ -655,6 +661,7 @@ class MainWindow(QMainWindow):
 
         if self.closing:
             return
+        self.tray.refresh()
         if outcome.settings is not None and self._linkrunner is not None:
             self._linkrunner.show_last_pull(outcome.settings)
         if not outcome.quiet:
@@ -778,6 +785,9 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.tray.intercept_close():  # close to tray: automation goes on
+            event.ignore()
+            return
         unsaved = [] if self.closing else self.unsaved_integrations()
         if unsaved and not self.confirm_discard_edits(unsaved) and not self.closing:
             self.show_section(INTEGRATIONS)

@@ -495,6 +495,7 @@ RUN_COLUMNS = (
     "failed",
     "waiting",
     "error",
+    "profiles",  # profile upserts of the run's profile phase
 )
 
 

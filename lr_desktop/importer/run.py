@@ -271,6 +271,7 @@ class _FileImport:
         self.duplicates = 0
         self.bytes_total = 0
         self.stream: RecordStream | None = None
+        self.read_to_end = False  # the last progress then says 100%
         self.future_after = int(time.time())  # installs after this get a warning
         self.future: list[int] = []  # row numbers of the first few
         self.future_count = 0
@@ -288,6 +289,7 @@ class _FileImport:
                 self.conn.execute("DELETE FROM temp.import_seen")
                 try:
                     self._read(stream)
+                    self.read_to_end = not report.cancelled
                 finally:
                     self._flush()
                     report.read += self.rows_read
@@ -418,6 +420,8 @@ class _FileImport:
             return
         r = self.report
         read = self.stream.bytes_read() if self.stream is not None else 0
+        if self.read_to_end:
+            read = self.bytes_total
         self.progress(
             ImportProgress(
                 self.file,

@@ -327,15 +327,16 @@ class _Engine:
         rate = self.done / elapsed
         eta = (self.total - self.done) / rate if rate > 0 else None
         s = self.summary
+        counts = (s.delivered, s.rejected, s.failed)
+        if self.phase == "profiles":  # the phase's counters count profiles
+            counts = (s.profiles_upserted, 0, s.profiles_failed)
         self.progress_cb(
             Progress(
                 str(self.operation),
                 self.phase,
                 self.done,
                 self.total,
-                s.delivered,
-                s.rejected,
-                s.failed,
+                *counts,
                 round(rate, 1),
                 eta,
             )

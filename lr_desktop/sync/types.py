@@ -17,9 +17,9 @@ class Progress:
     phase: str  # "events" | "profiles"
     done: int  # events answered (delivered + rejected + failed) in this phase
     total: int
-    delivered: int
+    delivered: int  # in the "profiles" phase: profiles updated
     rejected: int
-    failed: int
+    failed: int  # in the "profiles" phase: profile updates rejected or failed
     rate: float  # events per second so far
     eta_seconds: float | None  # None until a rate is known
 

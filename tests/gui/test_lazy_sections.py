@@ -101,7 +101,7 @@ def test_sections_are_built_on_first_visit_with_their_content(
     w.show_section(HISTORY)
     assert w.stack.currentWidget() is w.history
     assert w.history.model.rowCount() == 1
-    assert w.history.model.index(0, 3).data() == "Import"
+    assert w.history.model.index(0, 3).data() == "File import"
     assert [w.stack.widget(i) for i in range(len(SECTIONS))] == [
         w.overview,
         w.events,

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from lr_desktop.gui.models.events_model import fmt_time
 from lr_desktop.gui.queries import RUN_COLUMNS
+from lr_desktop.run_labels import run_label
 
 HEADERS = {
     "id": "Run",
@@ -22,6 +23,7 @@ HEADERS = {
     "failed": "Failed",
     "waiting": "Waiting for ID",
     "error": "Error",
+    "profiles": "Profiles updated",
 }
 KINDS = {
     "sync": "Sync with CleverTap",
@@ -73,8 +75,8 @@ class HistoryModel(QAbstractTableModel):
             return ""
         if key in ("started_at", "ended_at"):
             return fmt_time(value)
-        if key == "kind":
-            return KINDS.get(value, value)
+        if key == "kind":  # named as a marketer reads it: "Send pending", "Full sync", …
+            return run_label(value, self._rows[index.row()][RUN_COLUMNS.index("mode")])
         if key == "mode":
             return MODES.get(value, value)
         if isinstance(value, int) and key != "id":

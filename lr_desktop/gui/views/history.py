@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from lr_desktop.gui import queries
-from lr_desktop.gui.models.history_model import KINDS, HistoryModel
+from lr_desktop.gui.models.history_model import HistoryModel
 from lr_desktop.gui.queries import RUN_COLUMNS
+from lr_desktop.run_labels import run_label
 
 if TYPE_CHECKING:
     from lr_desktop.gui.views.run_detail import RunDetailDialog
@@ -61,7 +62,7 @@ class HistoryView(QWidget):
         if values is None or self._runner is None:
             return None
         run = dict(zip(RUN_COLUMNS, values, strict=False))
-        run["kind_text"] = KINDS.get(str(run.get("kind")), run.get("kind"))
+        run["kind_text"] = run_label(run.get("kind"), run.get("mode"))
         self.detail = RunDetailDialog(
             self._db_path, run, self._runner, self._retry or (lambda _ids: None), self._host(), self
         )
