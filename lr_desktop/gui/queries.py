@@ -495,6 +495,7 @@ RUN_COLUMNS = (
     "failed",
     "waiting",
     "error",
+    "scope",  # the second copies the user asked for (re-send, send changed), else NULL
 )
 
 

@@ -14,6 +14,7 @@ HEADERS = {
     "started_at": "Started",
     "ended_at": "Ended",
     "kind": "Kind",
+    "scope": "Second copies",
     "mode": "Mode",
     "state": "State",
     "total": "Total",
@@ -75,6 +76,10 @@ class HistoryModel(QAbstractTableModel):
             return fmt_time(value)
         if key == "kind":
             return KINDS.get(value, value)
+        if key == "scope":
+            from lr_desktop.sync.scope import scope_caption
+
+            return scope_caption(value)
         if key == "mode":
             return MODES.get(value, value)
         if isinstance(value, int) and key != "id":
