@@ -68,7 +68,7 @@ def _changed(conn: sqlite3.Connection, user_id: str, labels: dict[str, str], fmt
     ]
     for key in EVENT_FIELDS:
         old, new = versions.delivered.get(key), versions.current.get(key)
-        if old is None and new is None:
+        if (old is None and new is None) or (key == "clevertap_id" and key not in diff):
             continue
         label = _esc(labels.get(key, key.replace("_", " ").capitalize()))
         style = f" style='background:{DIFF_BG}'" if key in diff else ""

@@ -567,7 +567,7 @@ class MainWindow(QMainWindow):
             if isinstance(n, Exception):
                 self.show_status(f"Retry failed: {n}")
             elif n is None:
-                self.show_status("Nothing queued again: CleverTap keeps the delivered events.")
+                self.show_status("Retry cancelled: nothing was queued again.")
             else:
                 assert isinstance(n, int)
                 self.show_status(describe_retry(n))

@@ -72,7 +72,12 @@ def confirm_retry(parent: QWidget | None, delivered: int, selected: int) -> bool
         "the next sync sends each of them a second time, and CleverTap will keep both copies "
         "(it cannot remove one)."
     )
-    return _ask(parent, "Send delivered events again?", text, f"Queue {delivered:,} again")
+    return _ask(
+        parent,
+        "Send delivered events again?",
+        text,
+        f"Queue {delivered:,} event{'s' if delivered != 1 else ''} again",
+    )
 
 
 def describe_retry(n: int) -> str:

@@ -279,9 +279,11 @@ class SyncPanel(QWidget):
             if not copies.total and not resend:
                 self._not_asked("Nothing sent: no user changed since delivery.")
                 return
+            if copies.total:
+                self.label.setText("Waiting for your answer before sending second copies…")
             if copies.total and not second_copies.confirm_second_copies(self.window(), copies):
                 self.resend.setChecked(False)
-                self._not_asked("Nothing sent: CleverTap keeps the copies it has.")
+                self._not_asked("Cancelled: nothing was sent.")
                 self.answered.emit(False)
                 return
             self._asking = False

@@ -110,7 +110,7 @@ def test_cancelling_the_re_send_question_sends_nothing_and_unticks_it(
     assert emulator.copies()["events"] == before  # nothing went out
     assert not w.sync_panel.resend.isChecked() and not w.resend_action.isChecked()
     assert w.sync_panel.sync_button.isEnabled() and not w.sync_panel.running
-    assert "Nothing sent" in w.sync_panel.label.text()
+    assert "nothing was sent" in w.sync_panel.label.text()
 
 
 def test_confirmed_re_send_sends_exactly_the_count_asked_then_resets(
