@@ -110,6 +110,8 @@ class RetryFlow(QObject):
                 conn.close()
 
         def counted(delivered: int) -> None:
+            if getattr(self._parent, "closing", False):  # no question while the window closes
+                return
             if delivered and not confirm_retry(self._parent, delivered, len(ids)):
                 self._done(None, on_done)
                 return

@@ -276,6 +276,9 @@ class SyncPanel(QWidget):
         def counted(copies: SecondCopies) -> None:
             from lr_desktop.gui import second_copies
 
+            if getattr(self.window(), "closing", False):  # no question while the window closes
+                self._asking = False
+                return
             if not copies.total and not resend:
                 self._not_asked("Nothing sent: no user changed since delivery.")
                 return
