@@ -102,6 +102,9 @@ class DetailPane(QTextBrowser):
             )
             + "</p>"
         )
+        from lr_desktop.gui.attribution_compare import compare_html
+
+        parts.append(compare_html(self._conn, user, _LABELS, _value))  # changed / unmatched
         parts.append("<h4>Attribution</h4><table cellspacing='0' cellpadding='2'>")
         for key in ATTRIBUTION_COLUMNS:
             if user.get(key) is None and key not in _LABELS:

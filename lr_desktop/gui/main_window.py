@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self._linkrunner_source: LinkrunnerSource | None = None
         self._autopull: AutoPull | None = None
         self._importer: ImportFlow | None = None
+        self._retry_flow: Any = None
         self._linkrunner_form_settings = False  # the form has configured the automatic pull
         self._events_splitter: Any = None  # saved splitter state, applied when built
         self._events_proxies: list[tuple[QMenu, QAction, str]] = []
@@ -253,6 +254,10 @@ class MainWindow(QMainWindow):
         self.resend_action.toggled.connect(resend.setChecked)
         resend.toggled.connect(self.resend_action.setChecked)
         sync_menu.addAction(self.resend_action)
+        self.send_changed_action = action(  # asks with the count first (sync_panel)
+            "Send c&orrected events…", self.sync_panel.send_changed, name="sendChangedAction"
+        )
+        sync_menu.addAction(self.send_changed_action)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(action("Open log folder", self._open_logs, name="openLogs"))
         help_menu.addAction(action("About", self._about, name="about"))
@@ -435,6 +440,15 @@ class MainWindow(QMainWindow):
             self._importer = flow
         return self._importer
 
+    @property
+    def retry_flow(self) -> Any:
+        """ "Retry selected" (gui.second_copies.RetryFlow), made when first needed."""
+        if self._retry_flow is None:
+            from lr_desktop.gui.second_copies import RetryFlow
+
+            self._retry_flow = RetryFlow(self.db_path, self.runner, self)
+        return self._retry_flow
+
     # -- after the first paint -------------------------------------------------------------
     def _ensure_db(self) -> None:
         """Create or migrate the database (once) before anything reads it."""
@@ -460,6 +474,7 @@ class MainWindow(QMainWindow):
             if index not in self._loaded:
                 self._load(index)
         self.first_run.refresh()
+        self.sync_panel.refresh_changed()
         source = self.linkrunner_source
 
         def work(_p: object, _c: object) -> tuple[LinkrunnerSettings, bool]:
@@ -546,19 +561,23 @@ class MainWindow(QMainWindow):
 
     # -- actions -------------------------------------------------------------------------
     def retry_users(self, user_ids: list[str]) -> None:
-        from lr_desktop.store import connect
-        from lr_desktop.sync.state import retry_users
+        """Queue the users again (in a worker), asking first when some are delivered."""
+        from lr_desktop.gui.second_copies import describe_retry
 
-        conn = connect(self.db_path)
-        try:
-            n = retry_users(conn, user_ids)
-        finally:
-            conn.close()
-        self.show_status(
-            f"{n:,} event{'s' if n != 1 else ''} queued again; they go out with the next sync."
-        )
-        self._refresh_event_rows()
-        self._refresh_overview()
+        def done(n: object) -> None:
+            if self.closing:
+                return
+            if isinstance(n, Exception):
+                self.show_status(f"Retry failed: {n}")
+            elif n is None:
+                self.show_status("Retry cancelled: nothing was queued again.")
+            else:
+                assert isinstance(n, int)
+                self.show_status(describe_retry(n))
+            self._refresh_event_rows()
+            self._refresh_overview()
+
+        self.retry_flow.retry(user_ids, done)
 
     def _config_changed(self, cfg: CleverTapConfig) -> None:
         self.sync_panel.config_saved()
@@ -600,6 +619,7 @@ class MainWindow(QMainWindow):
         self._refresh_overview()
         self._refresh_history()
         self.first_run.refresh()
+        self.sync_panel.refresh_changed()
         if isinstance(result, SyncSummary):
             self.show_status(self.sync_panel.label.text())
 
@@ -616,6 +636,7 @@ class MainWindow(QMainWindow):
             return
         self.show_status(describe_report(report))
         self.first_run.refresh()
+        self.sync_panel.refresh_changed()
         self._reload_events(networks=True)
         self._refresh_overview()
         self._refresh_history()
@@ -676,6 +697,7 @@ class MainWindow(QMainWindow):
             self._refresh_event_rows()
         if report.imported or report.updated:
             self._refresh_overview()
+            self.sync_panel.refresh_changed()
         self._refresh_history()
         if outcome.send and outcome.due:
             self.sync_panel.start(self._operation("SEND_PENDING"))  # queued behind a sync

@@ -496,6 +496,7 @@ RUN_COLUMNS = (
     "waiting",
     "error",
     "profiles",  # profile upserts of the run's profile phase
+    "scope",  # the second copies the user asked for (re-send, send changed), else NULL
 )
 
 

@@ -24,6 +24,7 @@ from lr_desktop.gui.workers import Task, TaskRunner
 if TYPE_CHECKING:
     from lr_desktop.gui.config_source import ConfigSource
     from lr_desktop.sync import Operation, Progress, SyncSummary
+    from lr_desktop.sync.scope import SecondCopies
 
 log = logging.getLogger(__name__)
 RESEND_WARNING = (
@@ -123,6 +124,8 @@ class SyncPanel(QWidget):
     finished = Signal(object)  # SyncSummary, or the exception that stopped the run
     progressed = Signal(object)  # Progress
     sync_running = Signal(bool)
+    answered = Signal(bool)  # the second-copies question: True sends, False sends nothing
+    changed_count = Signal(int)  # users changed since delivery (the "send corrected" link)
     open_integrations = Signal()  # the message's "Open Integrations" link
 
     def __init__(
@@ -134,6 +137,8 @@ class SyncPanel(QWidget):
         self._runner = runner
         self._task: Task | None = None
         self._again: Operation | None = None
+        self._asking = False  # counting second copies / the question is open
+        self._run_resend = False  # the running run re-sends delivered events
         self.last_summary: SyncSummary | None = None
         self.last_error: Exception | None = None
         self.last_reason: str | None = None  # the one reason every event failed for
@@ -164,30 +169,53 @@ class SyncPanel(QWidget):
         self.fix_link.linkActivated.connect(lambda _l: self.open_integrations.emit())
         self.fix_link.hide()
         lay.addWidget(self.fix_link)
+        # shown while users changed since delivery: their corrected event only on request
+        self.changed_link = QLabel(objectName="sendChangedLink")
+        self.changed_link.linkActivated.connect(lambda _l: self.send_changed())
+        self.changed_link.hide()
+        lay.addWidget(self.changed_link)
 
     @property
     def running(self) -> bool:
         return self._task is not None
 
     def _resend_toggled(self, on: bool) -> None:
-        self.label.setText(f"⚠ {RESEND_WARNING}" if on else "")
+        if on or self.label.text() == f"⚠ {RESEND_WARNING}":  # a run's summary stays
+            self.label.setText(f"⚠ {RESEND_WARNING}" if on else "")
         self.label.setProperty("warning", on)
         self.label.style().polish(self.label)
 
-    def start(self, operation: Operation | None = None) -> bool:
+    def send_changed(self) -> bool:
+        """ "Send corrected events": the changed users' install events, after the question."""
+        from lr_desktop.sync import Operation
+
+        return self.start(Operation.SEND_PENDING, send_changed=True)
+
+    def start(
+        self,
+        operation: Operation | None = None,
+        *,
+        send_changed: bool = False,
+        confirmed: bool = False,
+    ) -> bool:
         """Start a run (by default the full sync) unless one is running (an automatic send
-        is then queued behind it)."""
+        is then queued behind it). A run that would send second copies (re-send delivered,
+        `send_changed`) first asks (`second_copies`); it starts once the user confirmed."""
         from lr_desktop.sync import Operation
 
         operation = Operation(operation or Operation.FULL_SYNC)
         if self._blocked is not None and self._task is None:
             self._show_config_message(f"Sync cannot start yet: {self._blocked}")
             return False
-        if self._task is not None:
-            if operation == Operation.SEND_PENDING:
+        if self._task is not None or self._asking:
+            if operation == Operation.SEND_PENDING and not send_changed:
                 self._again = self._again or operation
             return False
         resend = self.resend.isChecked() and operation == Operation.FULL_SYNC
+        if (resend or send_changed) and not confirmed:
+            self._ask(operation, resend=resend, send_changed=send_changed)
+            return False
+        self._run_resend = resend
         source, path = self._source, self._db_path
 
         def work(progress: Any, cancel: Any) -> tuple[SyncSummary, str | None]:
@@ -196,7 +224,13 @@ class SyncPanel(QWidget):
             cfg = source.for_run()
             # In a child process: a million-event sync must not share the GUI's GIL.
             summary = run_sync_isolated(
-                path, cfg, operation, resend_delivered=resend, progress=progress, cancel=cancel
+                path,
+                cfg,
+                operation,
+                resend_delivered=resend,
+                send_changed=send_changed,
+                progress=progress,
+                cancel=cancel,
             )
             return summary, one_reason(path, summary, cfg)
 
@@ -226,6 +260,77 @@ class SyncPanel(QWidget):
         self.sync_running.emit(True)
         self.started.emit(str(operation))
         return True
+
+    def _ask(self, operation: Operation, *, resend: bool, send_changed: bool) -> None:
+        """Count what CleverTap may already hold (worker), then ask (GUI thread)."""
+        from lr_desktop.gui.second_copies import count_second_copies
+
+        self._asking = True
+        self.sync_button.setEnabled(False)
+        self.label.setText("Counting the events CleverTap may already hold…")
+        path = self._db_path
+
+        def work(_p: object, _c: object) -> SecondCopies:
+            return count_second_copies(path, resend_delivered=resend, send_changed=send_changed)
+
+        def counted(copies: SecondCopies) -> None:
+            from lr_desktop.gui import second_copies
+
+            if getattr(self.window(), "closing", False):  # no question while the window closes
+                self._asking = False
+                return
+            if not copies.total and not resend:
+                self._not_asked("Nothing sent: no user changed since delivery.")
+                return
+            if copies.total:
+                self.label.setText("Waiting for your answer before sending second copies…")
+            if copies.total and not second_copies.confirm_second_copies(self.window(), copies):
+                self.resend.setChecked(False)
+                self._not_asked("Cancelled: nothing was sent.")
+                self.answered.emit(False)
+                return
+            self._asking = False
+            self.start(operation, send_changed=send_changed, confirmed=True)
+            self.answered.emit(True)
+
+        def failed(exc: Exception) -> None:
+            self._not_asked(f"Could not count the events: {exc}")
+
+        self._runner.start("second-copies", work, on_success=counted, on_failure=failed)
+
+    def _not_asked(self, text: str) -> None:
+        self._asking = False
+        self.sync_button.setEnabled(self._blocked is None)
+        self.label.setText(text)
+
+    def refresh_changed(self) -> None:
+        """Count the users changed since delivery (worker); the link shows when there are any."""
+        from lr_desktop.gui.second_copies import count_second_copies
+
+        if not self._db_path.exists():
+            return
+        path = self._db_path
+
+        def work(_p: object, _c: object) -> int:
+            return count_second_copies(path, resend_delivered=False, send_changed=True).changed
+
+        self._runner.start(
+            "changed-count",
+            work,
+            on_success=self._show_changed,
+            on_failure=lambda exc: log.warning("changed users not counted: %s", exc),
+        )
+
+    def _show_changed(self, n: int) -> None:
+        self.changed_link.setText(
+            f"<a href='send-changed'>{n:,} changed since delivery: send corrected events…</a>"
+        )
+        self.changed_link.setToolTip(
+            "Their profile properties are updated on Sync. Their corrected install event goes "
+            "out only when you ask: CleverTap keeps the old one too."
+        )
+        self.changed_link.setVisible(n > 0)
+        self.changed_count.emit(n)
 
     def set_blocked(self, reason: str | None) -> None:
         """Disable Sync (saying why in its tooltip) until it can work; None: it can."""
@@ -292,6 +397,9 @@ class SyncPanel(QWidget):
 
     def _ended(self) -> None:
         self._task = None
+        if self._run_resend:  # re-send is for one run: the next Sync sends no second copies
+            self._run_resend = False
+            self.resend.setChecked(False)
         self.sync_button.setEnabled(self._blocked is None)
         self.cancel_button.hide()
         self.bar.hide()

@@ -70,3 +70,31 @@ def second_copies(
                 f"SELECT count(*) FROM installs WHERE status = ? AND {HAS_ID}", (status,)
             ).fetchone()[0]
     return SecondCopies(resend_delivered, send_changed, **counts)
+
+
+def scope_caption(label: str | None) -> str:
+    """A stored `runs.scope` (`SecondCopies.label()`) in a marketer's words, for Sync history."""
+    if not label:
+        return ""
+    for prefix, words in (
+        ("re-send delivered: ", "Re-send of {n} delivered events"),
+        ("send changed: ", "{n} corrected install events sent"),
+    ):
+        if label.startswith(prefix):
+            n = label[len(prefix) :].removesuffix(" events")
+            return words.format(n=n)
+    return label[:1].upper() + label[1:]
+
+
+def retry_second_copies(conn: sqlite3.Connection, user_ids: list[str]) -> int:
+    """How many of these users `retry_users` would queue again although CleverTap already
+    holds their install event (delivered): each one gets a second copy."""
+    total = 0
+    for i in range(0, len(user_ids), 500):
+        part = user_ids[i : i + 500]
+        total += conn.execute(
+            f"SELECT count(*) FROM installs WHERE user_id IN ({', '.join('?' * len(part))}) "
+            f"AND status = 'delivered' AND {HAS_ID}",
+            part,
+        ).fetchone()[0]
+    return total

@@ -43,7 +43,8 @@ def test_all_503_is_said_once_and_the_run_drills_down(
     assert len(dialog.failed_users) == summary.failed  # Retry failed takes them all
     assert dialog.retry_button.isEnabled()
     emulator.faults = Faults()
-    dialog.retry_failed()
+    with qtbot.waitSignal(w.retry_flow.finished, timeout=10_000):  # written in a worker
+        dialog.retry_failed()
     conn = connect(sample_db)
     queued = conn.execute("SELECT count(*) FROM installs WHERE status = 'queued'").fetchone()[0]
     conn.close()

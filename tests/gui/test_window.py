@@ -255,7 +255,8 @@ def test_retry_selected_requeues(
         events.status_combo.setCurrentIndex(events.status_combo.findData("rejected"))
     events.table.selectRow(0)
     uid = events.selected_user_ids()[0]
-    events.retry_action.trigger()
+    with qtbot.waitSignal(w.retry_flow.finished, timeout=10_000):  # written in a worker
+        events.retry_action.trigger()
     conn = connect(sample_db)
     assert (
         conn.execute("SELECT status FROM installs WHERE user_id=?", (uid,)).fetchone()[0]

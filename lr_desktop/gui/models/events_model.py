@@ -82,6 +82,8 @@ _STATUS_COLOURS = {
     "failed": QColor("#b36b00"),
     "in_flight": QColor("#1f5fbf"),
     "waiting_id": QColor("#6b6b6b"),
+    "changed": QColor("#6a4fb3"),  # delivered, then changed: CleverTap holds the old version
+    "unmatched": QColor("#a1386b"),  # maybe delivered: CleverTap's answer did not say
 }
 _STATUS_BRUSHES = {k: QBrush(c) for k, c in _STATUS_COLOURS.items()}
 

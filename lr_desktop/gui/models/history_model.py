@@ -9,12 +9,14 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from lr_desktop.gui.models.events_model import fmt_time
 from lr_desktop.gui.queries import RUN_COLUMNS
 from lr_desktop.run_labels import run_label
+from lr_desktop.sync.scope import scope_caption
 
 HEADERS = {
     "id": "Run",
     "started_at": "Started",
     "ended_at": "Ended",
     "kind": "Kind",
+    "scope": "Second copies",
     "mode": "Mode",
     "state": "State",
     "total": "Total",
@@ -76,7 +78,10 @@ class HistoryModel(QAbstractTableModel):
         if key in ("started_at", "ended_at"):
             return fmt_time(value)
         if key == "kind":  # named as a marketer reads it: "Send pending", "Full sync", …
-            return run_label(value, self._rows[index.row()][RUN_COLUMNS.index("mode")])
+            row = self._rows[index.row()]
+            return run_label(value, row[RUN_COLUMNS.index("mode")], row[RUN_COLUMNS.index("scope")])
+        if key == "scope":
+            return scope_caption(value)
         if key == "mode":
             return MODES.get(value, value)
         if isinstance(value, int) and key != "id":

@@ -34,6 +34,26 @@ CARDS = (
 )
 
 
+def second_copy_notes(counts: dict[str, int]) -> list[str]:
+    """The users whose event CleverTap may hold in another version (the core's counts)."""
+    from lr_desktop.model import STATUS_LABELS, Status
+
+    out = []
+    changed, unmatched = counts.get(Status.CHANGED, 0), counts.get(Status.UNMATCHED, 0)
+    if changed:
+        out.append(
+            f"{STATUS_LABELS[Status.CHANGED]}: {changed:,} users (CleverTap holds their old "
+            "attribution; Sync updates their profile properties; Sync > Send corrected events "
+            "sends a second install event)."
+        )
+    if unmatched:
+        out.append(
+            f"{STATUS_LABELS[Status.UNMATCHED]}: {unmatched:,} users (CleverTap refused part "
+            "of a request without naming which; their events may or may not be in CleverTap)."
+        )
+    return out
+
+
 class Card(QFrame):
     def __init__(self, key: str, title: str) -> None:
         super().__init__(objectName=f"card_{key}")
@@ -130,6 +150,7 @@ class OverviewView(QWidget):
                 f"{dup:,} events may be duplicated in CleverTap (they were in flight when a run "
                 "stopped)."
             )
+        notes += second_copy_notes(stats.counts)
         if future:
             notes.append(
                 f"{future:,} install{'s are' if future != 1 else ' is'} dated in the future "

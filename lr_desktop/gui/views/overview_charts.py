@@ -37,6 +37,8 @@ STATUS_COLOURS = {
     "rejected": "#b3261e",
     "failed": "#e59400",
     "waiting_id": "#9e9e9e",
+    "changed": "#9b7fd4",
+    "unmatched": "#d16a9e",
 }
 LABEL_CHARS = 22  # category labels longer than this are cut (QtCharts would show "…")
 # Bars per chart: QtCharts replaces a category label taller than its slot with "…" (ten
