@@ -27,12 +27,6 @@ HEADERS = {
     "error": "Error",
     "profiles": "Profiles updated",
 }
-KINDS = {
-    "sync": "Sync with CleverTap",
-    "send": "Send pending",
-    "import": "Import",
-    "pull": "Linkrunner pull",
-}
 MODES = {"upload": "Upload Events API", "attribution": "Attribution partner API"}
 Index = QModelIndex | QPersistentModelIndex
 
