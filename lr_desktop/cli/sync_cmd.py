@@ -19,7 +19,7 @@ from lr_desktop.sync import Operation, Progress, SyncError, SyncSummary, run_syn
 from lr_desktop.sync.scope import SecondCopies, second_copies
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sync",
         help="send install events to CleverTap",
