@@ -19,7 +19,6 @@ from pathlib import Path
 from lr_desktop.clevertap.config import CleverTapConfig, Secrets, save_config
 from lr_desktop.emulators.clevertap import DEMO_ACCOUNT, CleverTapEmulator, Faults
 from lr_desktop.emulators.linkrunner import DEMO_KEY, LinkrunnerEmulator
-from lr_desktop.gui.linkrunner_source import set_auto_pull
 from lr_desktop.linkrunner.settings import update_settings
 from lr_desktop.sampledata import generate
 from lr_desktop.store import connect, transaction
@@ -82,9 +81,8 @@ class DemoSession:
                     conn,
                     base_url=self.linkrunner.url,
                     pull_interval_minutes=self.pull_interval_seconds / 60,
-                    send_automatically=self.automatic,
+                    auto_pull=self.automatic,
                 )
-                set_auto_pull(conn, self.automatic)
         finally:
             conn.close()
         self.linkrunner.start_trickle(self.trickle_users, self.trickle_every)

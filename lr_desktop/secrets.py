@@ -8,10 +8,13 @@ such, never as a wrong password.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import keyring.backend
+
+_T = TypeVar("_T")
 
 SERVICE = "lr-desktop"
 
@@ -55,7 +58,7 @@ def backend_name() -> str:
     return str(getattr(kr, "name", type(kr).__name__))
 
 
-def _call(fn, *args):  # type: ignore[no-untyped-def]
+def _call(fn: Callable[..., _T], *args: str) -> _T | None:
     import keyring.errors
 
     kr = _backend()
@@ -82,7 +85,8 @@ def _call(fn, *args):  # type: ignore[no-untyped-def]
 
 
 def get_secret(key: str) -> str | None:
-    return _call(lambda kr, k: kr.get_password(SERVICE, k), key)
+    value = _call(lambda kr, k: kr.get_password(SERVICE, k), key)
+    return None if value is None else str(value)
 
 
 def set_secret(key: str, value: str) -> None:

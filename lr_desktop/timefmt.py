@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 TIME_COLUMNS = frozenset({"installed_at", "last_attempt_at", "delivered_at", "attributed_at"})
 
 
-def iso_utc(ts: float | int | None) -> str:
+def iso_utc(ts: float | str | None) -> str:
     """2026-12-02T17:25:40Z; "" for no time."""
     if ts is None or ts == "":
         return ""

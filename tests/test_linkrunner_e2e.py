@@ -26,7 +26,7 @@ def configure(db_path, ct_url: str, lr_url: str) -> None:
     conn = connect(db_path)
     with transaction(conn):
         save_config(conn, replace(cfg, secrets=Secrets()))
-        update_settings(conn, base_url=lr_url, send_automatically=True)
+        update_settings(conn, base_url=lr_url)
     conn.close()
     save_secrets(PROJECT, Secrets(project_token=TOKEN, passcode=PASSCODE))
     save_api_key(LR_KEY)  # the keyring, as the Integrations > Linkrunner form stores it

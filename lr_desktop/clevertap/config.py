@@ -8,6 +8,7 @@ import os
 import re
 import sqlite3
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
 from lr_desktop.clevertap.regions import REGIONS, base_url
@@ -147,7 +148,7 @@ ENV_PREFIX = "LR_CLEVERTAP_"
 def apply_env(cfg: CleverTapConfig, environ: dict[str, str] | None = None) -> CleverTapConfig:
     """LR_CLEVERTAP_* variables override the stored configuration (for scripted runs)."""
     env = os.environ if environ is None else environ
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     simple = {
         "PROJECT_ID": "project_id",
         "REGION": "region",

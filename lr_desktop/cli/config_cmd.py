@@ -23,7 +23,7 @@ from lr_desktop.cli.common import fail, open_db
 from lr_desktop.store import transaction
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("config", help="show, set or clear the CleverTap configuration")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     show = actions.add_parser("show", help="show the configuration (secrets masked)")

@@ -20,7 +20,7 @@ from lr_desktop.store import StoreError
 SHOWN_REJECTIONS = 20
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "import",
         help="import Linkrunner attribution files (CSV, JSON, JSON Lines)",

@@ -14,7 +14,7 @@ from lr_desktop.store.queue import status_counts
 from lr_desktop.verify import VERDICT_LABELS, last_check
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="show delivery counts and recent runs")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)

@@ -20,7 +20,7 @@ from lr_desktop.sync.scope import SecondCopies, second_copies
 from lr_desktop.words import plural
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sync",
         help="send install events to CleverTap",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 SHOWN = 20  # problem users listed in the text output (all of them with --json)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "verify",
         help="check what CleverTap really holds for each user",

@@ -701,15 +701,17 @@ class EmulatorControl:
 
         self._http = httpx.Client(base_url=url.rstrip("/") + "/_emulator", timeout=timeout)
 
-    def _get(self, path: str, **params: Any) -> Any:
+    def _get(self, path: str, **params: Any) -> dict[str, Any]:
         resp = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
         resp.raise_for_status()
-        return resp.json()
+        data: dict[str, Any] = resp.json()
+        return data
 
-    def _post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    def _post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         resp = self._http.post(path, json=dict(body or {}))
         resp.raise_for_status()
-        return resp.json()
+        data: dict[str, Any] = resp.json()
+        return data
 
     def stats(self) -> dict[str, Any]:
         return self._get("/stats")

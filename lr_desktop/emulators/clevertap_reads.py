@@ -295,10 +295,11 @@ class ReadsControl:
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         self._http = httpx.Client(base_url=url.rstrip("/") + "/_emulator/reads", timeout=timeout)
 
-    def _post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    def _post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         resp = self._http.post(path, json=dict(body or {}))
         resp.raise_for_status()
-        return resp.json()
+        data: dict[str, Any] = resp.json()
+        return data
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         return self._post("/config", settings)
@@ -306,7 +307,8 @@ class ReadsControl:
     def stats(self) -> dict[str, int]:
         resp = self._http.get("/stats")
         resp.raise_for_status()
-        return resp.json()
+        data: dict[str, int] = resp.json()
+        return data
 
     def expire_cursors(self) -> int:
         return int(self._post("/expire")["expired"])

@@ -47,7 +47,7 @@ class Request:
 @dataclass
 class Response:
     status: int = 200
-    body: bytes | dict | list | str = b""
+    body: bytes | dict[str, Any] | list[Any] | str = b""
     headers: dict[str, str] = field(default_factory=dict)
 
     def encode(self, keep_alive: bool) -> bytes:

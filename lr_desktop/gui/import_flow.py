@@ -3,7 +3,6 @@ worker with progress; rejected rows are listed with reasons and can be saved as 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
 from lr_desktop.gui.workers import Task, TaskRunner
 
 IMPORT_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson")
-PROGRESS_INTERVAL = 0.25  # seconds between progress texts
 MAX_SHOWN = 5000  # rejections listed in the dialog (all of them go into the CSV)
 
 
@@ -125,7 +123,6 @@ class ImportFlow(QObject):
         self.dialog: RejectionsDialog | None = None
         self.last_report: Any = None
         self._quiet = False  # tests and scripts: no dialog
-        self._last_progress = 0.0
 
     @property
     def running(self) -> bool:
@@ -162,13 +159,8 @@ class ImportFlow(QObject):
     def start(self, paths: Sequence[Path]) -> bool:
         if self._task is not None:
             return False
-        try:
-            from lr_desktop.importer import import_files
-        except ImportError:
-            QMessageBox.warning(
-                self._parent, "Import", "The importer is not part of this build yet."
-            )
-            return False
+        from lr_desktop.importer import import_files
+
         path = self._db_path
         files = [Path(p) for p in paths]
 
@@ -188,12 +180,6 @@ class ImportFlow(QObject):
         self._task.done.connect(self._ended)
         self.started.emit()
         return True
-
-    def _progress(self, p: Any) -> None:
-        now = time.monotonic()
-        if now - self._last_progress >= PROGRESS_INTERVAL:  # a few updates a second at most
-            self._last_progress = now
-            self.progressed.emit(describe_progress(p))
 
     def cancel(self) -> None:
         if self._task is not None:

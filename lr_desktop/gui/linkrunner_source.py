@@ -1,5 +1,5 @@
 """Where the window's Linkrunner settings and API key live: the settings in the database
-(the core's "linkrunner" row, plus the window's automatic-pull switch), the key in the
+(the core's LinkrunnerSettings, automatic-pull switch included), the key in the
 OS keyring, or for the demo in memory only. Qt-free; every method blocks (database,
 keyring): call them from a worker. Also the words the window uses for pulls, connection
 tests and ID-mapping imports.
@@ -8,7 +8,6 @@ tests and ID-mapping imports.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,9 +18,6 @@ from lr_desktop import secrets
 from lr_desktop.linkrunner import settings as lr_settings
 from lr_desktop.linkrunner.settings import LinkrunnerSettings
 from lr_desktop.store import connect, transaction
-
-# The window's automatic-pull switch (per database, next to the core's "linkrunner" row).
-AUTO_PULL_KEY = "linkrunner_auto_pull"
 
 
 class NoApiKey(Exception):
@@ -84,23 +80,15 @@ class LinkrunnerSource:
             conn.close()
 
     def auto_pull(self) -> bool:
-        conn = connect(self.db_path)
-        try:
-            row = conn.execute("SELECT value FROM settings WHERE key = ?", (AUTO_PULL_KEY,))
-            found = row.fetchone()
-        finally:
-            conn.close()
-        try:
-            return bool(found and json.loads(found[0]) is True)
-        except ValueError:
-            return False
+        return self.settings().auto_pull
 
     def save_settings(self, *, pull_interval_minutes: float, auto_pull: bool) -> None:
         conn = connect(self.db_path)
         try:
             with transaction(conn):
-                lr_settings.update_settings(conn, pull_interval_minutes=pull_interval_minutes)
-                set_auto_pull(conn, auto_pull)
+                lr_settings.update_settings(
+                    conn, pull_interval_minutes=pull_interval_minutes, auto_pull=auto_pull
+                )
         finally:
             conn.close()
 
@@ -149,7 +137,7 @@ class LinkrunnerSource:
             error = str(exc)
         return LinkrunnerState(
             settings=s,
-            auto_pull=self.auto_pull(),
+            auto_pull=s.auto_pull,
             key=key,
             backend=backend,
             backend_error=error,
@@ -165,15 +153,6 @@ class LinkrunnerSource:
         self.save_key(key)
         self.save_settings(pull_interval_minutes=pull_interval_minutes, auto_pull=auto_pull)
         return self.load()
-
-
-def set_auto_pull(conn: Any, on: bool) -> None:
-    """Store the automatic-pull switch. Call inside a transaction."""
-    conn.execute(
-        "INSERT INTO settings(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (AUTO_PULL_KEY, json.dumps(bool(on))),
-    )
 
 
 # -- words --------------------------------------------------------------------------------

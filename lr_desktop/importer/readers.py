@@ -231,9 +231,9 @@ def _csv_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tuple
         if len(row) != width:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # a blank line
-            problem = _width_problem(row, width)
-            if problem:
-                yield number, problem
+            width_problem = _width_problem(row, width)
+            if width_problem:
+                yield number, width_problem
                 continue
             row = row[:width]
         if row == raw_names:
@@ -244,9 +244,9 @@ def _csv_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tuple
             continue
         record = dict(zip(names, row, strict=True))
         if twins:
-            problem = _twin_problem(record, twins)
-            if problem:
-                yield number, problem
+            twin_problem = _twin_problem(record, twins)
+            if twin_problem:
+                yield number, twin_problem
                 continue
         yield number, record
     if number == 1:

@@ -309,7 +309,7 @@ class _FileImport:
         for number, record in stream.records:
             self.rows_read += 1
             try:
-                if record.__class__ is RowProblem:
+                if isinstance(record, RowProblem):
                     raise record
                 item = attribution_from_record(record)
             except RowProblem as problem:

@@ -384,7 +384,9 @@ def _due(db_path: Path) -> int:
 
     conn = connect(db_path)
     try:
-        return conn.execute(f"SELECT count(*) FROM installs WHERE {DUE_PENDING.sql}").fetchone()[0]
+        return int(
+            conn.execute(f"SELECT count(*) FROM installs WHERE {DUE_PENDING.sql}").fetchone()[0]
+        )
     finally:
         conn.close()
 

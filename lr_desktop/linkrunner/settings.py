@@ -16,6 +16,9 @@ from lr_desktop import secrets
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
 
 SETTINGS_KEY = "linkrunner"
+# The automatic-pull switch has its own settings row (it was the window's before it was
+# a field here); keeping the key keeps every existing database's switch.
+AUTO_PULL_KEY = "linkrunner_auto_pull"
 ENV_KEY = "LR_LINKRUNNER_KEY"
 ENV_ENDPOINT = "LR_LINKRUNNER_ENDPOINT"
 
@@ -24,7 +27,9 @@ ENV_ENDPOINT = "LR_LINKRUNNER_ENDPOINT"
 class LinkrunnerSettings:
     base_url: str | None = None  # loopback override (the bundled emulator); None = real API
     pull_interval_minutes: float = 15.0
-    send_automatically: bool = False  # after each automatic pull, send what is due
+    # Pull every `pull_interval_minutes` while the window is open. (Sending after a pull
+    # is CleverTapConfig.send_automatically: one switch, read by the window and the CLI.)
+    auto_pull: bool = False
     overlap_seconds: int = 3600  # re-read this much before the high-water mark
     page_size: int = 1000  # UNCONFIRMED for /attributed-users (1000 is /campaigns' documented max)
     requests_per_second: float = 25.0  # Linkrunner allows 30
@@ -68,7 +73,7 @@ class LinkrunnerSettings:
         return out
 
 
-_FIELDS = {f.name for f in fields(LinkrunnerSettings)}
+_FIELDS = {f.name for f in fields(LinkrunnerSettings)} - {"auto_pull"}
 
 
 def load_settings(conn: sqlite3.Connection) -> LinkrunnerSettings:
@@ -85,16 +90,27 @@ def load_settings(conn: sqlite3.Connection) -> LinkrunnerSettings:
         data["campaign_marks"] = (
             {str(k): int(v) for k, v in marks.items() if isinstance(v, int)} if ok else {}
         )
-    return LinkrunnerSettings(**data)
+    return LinkrunnerSettings(**data, auto_pull=_load_auto_pull(conn))
+
+
+def _load_auto_pull(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (AUTO_PULL_KEY,)).fetchone()
+    try:
+        return bool(row and json.loads(row[0]) is True)
+    except ValueError:
+        return False
 
 
 def save_settings(conn: sqlite3.Connection, s: LinkrunnerSettings) -> None:
     """Store the settings. Call inside a transaction."""
-    conn.execute(
-        "INSERT INTO settings(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (SETTINGS_KEY, json.dumps(asdict(s), sort_keys=True)),
-    )
+    data = asdict(s)
+    auto_pull = bool(data.pop("auto_pull"))
+    for key, value in ((SETTINGS_KEY, data), (AUTO_PULL_KEY, auto_pull)):
+        conn.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, sort_keys=True)),
+        )
 
 
 def update_settings(conn: sqlite3.Connection, **changes: Any) -> LinkrunnerSettings:

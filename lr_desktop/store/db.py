@@ -113,9 +113,6 @@ def connect(
         raise explain(exc, path) from exc
 
 
-open_store = connect
-
-
 @contextmanager
 def transaction(
     conn: sqlite3.Connection, *, immediate: bool = True

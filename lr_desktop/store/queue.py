@@ -24,6 +24,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from lr_desktop.model import (
     ATTRIBUTION_COLUMNS,
@@ -85,7 +86,7 @@ _KEEP_SENT = (
 )
 
 
-def _merge(old: tuple, new: tuple) -> tuple:
+def _merge(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
     """`new`, with every None (missing column, empty cell) keeping the known value."""
     merged = tuple(o if n is None else n for n, o in zip(new, old, strict=True))
     if not merged[_PF_INDEX] and old[_PF_INDEX]:  # "" is an unknown platform
@@ -93,8 +94,8 @@ def _merge(old: tuple, new: tuple) -> tuple:
     return merged
 
 
-def _existing(conn: sqlite3.Connection, user_ids: Sequence[str]) -> dict[str, tuple]:
-    found: dict[str, tuple] = {}
+def _existing(conn: sqlite3.Connection, user_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    found: dict[str, tuple[Any, ...]] = {}
     for i in range(0, len(user_ids), _CHUNK):
         part = user_ids[i : i + _CHUNK]
         sql = f"SELECT {_COLS} FROM installs WHERE user_id IN ({', '.join('?' * len(part))})"
@@ -119,8 +120,8 @@ def upsert_attributions(
     now = int(time.time()) if now is None else now
     existing = _existing(conn, list(latest))
     counts = UpsertCounts()
-    inserts: list[tuple] = []
-    updates: list[tuple] = []
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
     for uid, item in latest.items():
         old = existing.get(uid)
         values = attribution_values(item)

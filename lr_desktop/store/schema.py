@@ -51,15 +51,15 @@ def _v1(db: sqlite_utils.Database) -> None:
             "run_id": int,  # run that last put it in flight
         }
     )
-    db["installs"].create(
+    db.table("installs").create(
         cols,
         pk="user_id",
         not_null={"attribution_type", "platform", "installed_at", "status"},
         defaults={"attempts": 0, "possibly_duplicated": 0, "status": "queued"},
     )
     for col in INDEXED_COLUMNS:
-        db["installs"].create_index([col])
-    db["attempts"].create(
+        db.table("installs").create_index([col])
+    db.table("attempts").create(
         {
             "id": int,
             "user_id": str,
@@ -74,8 +74,8 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["attempts"].create_index(["user_id"])
-    db["runs"].create(
+    db.table("attempts").create_index(["user_id"])
+    db.table("runs").create(
         {
             "id": int,
             "kind": str,  # send | sync | import | pull
@@ -95,14 +95,14 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["settings"].create({"key": str, "value": str}, pk="key")
+    db.table("settings").create({"key": str, "value": str}, pk="key")
 
 
 def _v2(db: sqlite_utils.Database) -> None:
     """Events in a request right now. A side table instead of rewriting each installs
     row to 'in_flight' and back: a sync writes each event's row once, not three times.
     `fingerprint` is the version sent, so a result never lands on a newer attribution."""
-    db["inflight"].create(
+    db.table("inflight").create(
         {"install_rowid": int, "run_id": int, "fingerprint": str, "since": float},
         pk="install_rowid",
     )
@@ -193,7 +193,7 @@ class SchemaTooNew(sqlite3.DatabaseError):
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the database to SCHEMA_VERSION, one committed step per version."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(
             f"database schema {version} is newer than this app understands ({SCHEMA_VERSION}); update the app"

@@ -89,16 +89,17 @@ def run_sync_isolated(
         encoding="utf-8",
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stdin, stderr = proc.stdin, proc.stderr  # narrowed for the threads below
     stderr_tail: deque[str] = deque(maxlen=20)
-    threading.Thread(target=lambda: stderr_tail.extend(proc.stderr), daemon=True).start()
+    threading.Thread(target=lambda: stderr_tail.extend(stderr), daemon=True).start()
     finished = threading.Event()
 
     def forward_cancel() -> None:
         while not finished.is_set():
             if cancel.wait(0.1):
                 try:
-                    proc.stdin.write("cancel\n")
-                    proc.stdin.flush()
+                    stdin.write("cancel\n")
+                    stdin.flush()
                 except (BrokenPipeError, ValueError, OSError):
                     pass
                 return

@@ -295,12 +295,11 @@ class SyncStore:
     # -- reading ---------------------------------------------------------------------
     def count(self, where: Due | str) -> int:
         sql = where.sql if isinstance(where, Due) else where
-        return self.conn.execute(f"SELECT count(*) FROM installs WHERE {sql}").fetchone()[0]
+        return int(self.conn.execute(f"SELECT count(*) FROM installs WHERE {sql}").fetchone()[0])
 
     def waiting(self) -> int:
-        return self.conn.execute(
-            "SELECT count(*) FROM installs WHERE status = 'waiting_id'"
-        ).fetchone()[0]
+        row = self.conn.execute("SELECT count(*) FROM installs WHERE status = 'waiting_id'")
+        return int(row.fetchone()[0])
 
     def rows(self, where: str, after: int, limit: int) -> list[dict[str, Any]]:
         cur = self.conn.execute(  # NOT INDEXED: walk by rowid, never sort

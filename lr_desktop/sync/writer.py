@@ -19,7 +19,7 @@ from lr_desktop.sync.state import SyncStore
 
 MAX_GROUP = 16  # writes per transaction at most
 
-_Job = tuple[Callable[[], Any], Future]
+_Job = tuple[Callable[[], Any], "Future[Any]"]
 
 
 class CombiningWriter:
@@ -29,8 +29,8 @@ class CombiningWriter:
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, fn: Callable[[], Any]) -> Future:
-        fut: Future = Future()
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+        fut: Future[Any] = Future()
         self._jobs.put((fn, fut))
         return fut
 

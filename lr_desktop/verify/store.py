@@ -61,7 +61,7 @@ def install_range(conn: sqlite3.Connection) -> tuple[date, date] | None:
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _record_row(check_id: int, seg: Segment, page_no: int, rec: dict[str, Any]) -> tuple:
+def _record_row(check_id: int, seg: Segment, page_no: int, rec: dict[str, Any]) -> tuple[Any, ...]:
     """One ct_records row. Plain Python on purpose: per record it is a few dict look-ups
     and one small JSON encoding (SQLite's JSON functions took 5x longer in 3.40)."""
     props = rec.get("event_props")

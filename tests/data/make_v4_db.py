@@ -36,7 +36,8 @@ def main() -> None:
         conn = connect(db)
         with transaction(conn):
             save_config(conn, config("https://eu1.api.clevertap.com"))  # no secrets stored
-            update_settings(conn, pull_interval_minutes=30.0, send_automatically=True)
+            # (the stored 0.1.0 file also holds a never-read send_automatically; loads ignore it)
+            update_settings(conn, pull_interval_minutes=30.0)
         conn.close()
         raw = sqlite3.connect(db)
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")

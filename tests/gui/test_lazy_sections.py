@@ -11,7 +11,6 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
-from lr_desktop.gui.linkrunner_source import set_auto_pull
 from lr_desktop.gui.main_window import (
     EVENTS,
     HISTORY,
@@ -178,8 +177,7 @@ def test_automatic_pull_starts_without_visiting_integrations(
     conn = connect(db_path)
     try:
         with transaction(conn):
-            update_settings(conn, pull_interval_minutes=7)
-            set_auto_pull(conn, True)
+            update_settings(conn, pull_interval_minutes=7, auto_pull=True)
     finally:
         conn.close()
     w = make_window(db_path, settle=False)

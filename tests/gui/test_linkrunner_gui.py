@@ -18,7 +18,6 @@ from lr_desktop.clevertap.credentials import save_secrets
 from lr_desktop.demo import DemoSession
 from lr_desktop.emulators.clevertap import DEMO_ACCOUNT, CleverTapEmulator
 from lr_desktop.emulators.linkrunner import LinkrunnerEmulator
-from lr_desktop.gui.linkrunner_source import set_auto_pull
 from lr_desktop.gui.main_window import ORGANIZATION
 from lr_desktop.linkrunner.settings import load_settings, save_api_key, update_settings
 from lr_desktop.store import connect, transaction
@@ -39,8 +38,7 @@ def _configure(db_path: Path, *, lr_url: str, auto: bool = False, **lr: object) 
     conn = connect(db_path)
     try:
         with transaction(conn):
-            update_settings(conn, base_url=lr_url, **lr)
-            set_auto_pull(conn, auto)
+            update_settings(conn, base_url=lr_url, auto_pull=auto, **lr)
     finally:
         conn.close()
 
