@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from lr_desktop.run_labels import run_label
 from lr_desktop.store.queue import status_counts
@@ -47,7 +48,7 @@ class AutomationState:
     newest_run_id: int
 
 
-def _record(row: tuple) -> RunRecord:
+def _record(row: tuple[Any, ...]) -> RunRecord:
     rid, kind, mode, scope, state, ended, total, delivered, rejected, failed, error = row
     return RunRecord(
         rid, kind, mode, scope, state, ended, total or 0, delivered or 0, rejected or 0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from lr_desktop.cli.common import db_path, open_db
 from lr_desktop.importer.lock import end_dead_runs_if_free
@@ -26,7 +27,7 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _counts(r: dict, detail: str | None) -> dict[str, int]:
+def _counts(r: dict[str, Any], detail: str | None) -> dict[str, int]:
     """What a run's line counts: imports their rows (kept in the run's detail), the
     others their events."""
     if r["kind"] == "import" and r["mode"] == "file":
@@ -99,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if runs:
         print("recent runs:")
         for r in runs:
-            counts = ", ".join(f"{name} {n:,}" for name, n in r["counts"].items())
+            shown = ", ".join(f"{name} {n:,}" for name, n in r["counts"].items())
             line = (
-                f"  #{r['id']} {r['label']:15} {r['state']:11} {_when(r['started_at'])}  {counts}"
+                f"  #{r['id']} {r['label']:15} {r['state']:11} {_when(r['started_at'])}  {shown}"
             )
             if r["scope"]:  # second copies the user asked for
                 line += f"  [{r['scope']}]"

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from lr_desktop.gui.workers import TaskRunner
-from lr_desktop.run_errors import ErrorGroup, plural
+from lr_desktop.run_errors import ErrorGroup
+from lr_desktop.words import plural
 
 
 def load_run_errors(db_path: Path, run_id: int, host: str) -> tuple[list[ErrorGroup], list[str]]:
