@@ -54,3 +54,15 @@ def test_check_clevertap_reports_the_seeded_disagreement(
     assert "Missing in CleverTap: 1" in body and "Duplicated in CleverTap: 1" in body
     assert f"In CleverTap once: {N - 3}" in body
     assert card.check["since"] in card.title.text()
+
+    # the detail pane shows CleverTap's copies of the event, from the last check
+    detail = w.events.detail
+    detail.show_user("user-0000001")
+    text = detail.toPlainText()
+    assert "In CleverTap (last check)" in text and "Duplicated in CleverTap" in text
+    assert "Copy 2:" in text and "no way to delete" in text
+    detail.show_user("user-0000002")
+    assert "differs in: utm_source" in detail.toPlainText()
+    assert '"utm_source": "google"' in detail.toPlainText()
+    detail.show_user("user-0000000")
+    assert "holds no copy" in detail.toPlainText()
