@@ -39,7 +39,7 @@ def describe_check(summary: Any) -> str:
     if summary.state == "cancelled":
         return "CleverTap check cancelled: it resumes where it stopped next time."
     problems = [
-        f"{summary.counts.get(v, 0):,} {VERDICT_LABELS[v].lower()}"
+        f"{summary.counts.get(v, 0):,} {VERDICT_LABELS[v][0].lower()}{VERDICT_LABELS[v][1:]}"
         for v in PROBLEMS
         if summary.counts.get(v)
     ]
