@@ -13,7 +13,7 @@ Attribution mode is never checked: its "UTM Visited" events carry no `lr_event_i
 
 Costs and limits: one query plus one request per page of up to 5000 events for each
 event name and stretch of dates, so a check downloads every install event of those days
-(not only the few asked about). After an answer that never came (a timeout, a dropped
+(not only the few asked about), at most MAX_PAGES pages: beyond that the old behaviour. After an answer that never came (a timeout, a dropped
 connection) the request may still be running at CleverTap: the check waits
 `precheck_settle` seconds first. CleverTap documents no indexing delay for the Get
 Events API: if one exists, an event that landed could look missing and be sent twice.
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CONFIRMED", "Precheck", "settle_flagged"]
 
+MAX_PAGES = 20  # 100,000 events per check: beyond that, re-send and flag as before
 READ_RETRIES = 5  # a check is a shortcut: when reads keep failing, fall back soon
 SPAN_DAYS = 29  # + a day each side: one Get Events query covers at most 31 days
 CONFIRMED = "Checked before re-sending: CleverTap confirmed it holds this event; not sent again"
@@ -116,7 +117,13 @@ class Precheck:
             found: Counter[str] = Counter()
             try:
                 cursor: str | None = await reader.start_events(name, lo, hi)
+                pages = 0
                 while cursor:
+                    pages += 1
+                    if pages > MAX_PAGES:  # a busy day: the check would cost more than it saves
+                        raise ReadApiError(
+                            f"the check would download more than {MAX_PAGES} pages of events"
+                        )
                     page = await reader.page(cursor)
                     for rec in page.records:
                         props = rec.get("event_props")

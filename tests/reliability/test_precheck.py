@@ -7,8 +7,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from lr_desktop.emulators.clevertap import CleverTapEmulator, Faults
-from lr_desktop.sync import run_sync
+from lr_desktop.sync import precheck, run_sync
 from tests.engine_helpers import config, fill, statuses, users
 from tests.reliability.conftest import flagged_users, query, upload_copies
 
@@ -94,3 +96,14 @@ def test_attribution_mode_is_never_checked(db_path: Path, emulator: CleverTapEmu
     assert summary.delivered == 10 and summary.confirmed_by_clevertap == 0
     assert emulator.reads.counts["events_requests"] == 0
     assert len(flagged_users(db_path)) == 10
+
+
+def test_a_check_that_would_download_too_many_pages_falls_back(
+    db_path: Path, emulator: CleverTapEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _lose_every_answer(db_path, emulator)
+    monkeypatch.setattr(precheck, "MAX_PAGES", 0)  # these 60 events are one page: too many
+    again = run_sync(db_path, config(emulator.url, precheck_settle=0.0))
+    assert again.confirmed_by_clevertap == 0
+    assert any("more than 0 pages" in w for w in again.warnings), again.warnings
+    assert len(flagged_users(db_path)) == N and set(upload_copies(emulator).values()) == {2}
