@@ -213,8 +213,9 @@ def test_cancel_between_requests_leaves_the_rest_queued(
     assert statuses(db_path) == {"delivered": 2000} and rest.delivered == 2000 - summary.delivered
 
 
+@pytest.mark.parametrize("precheck", [False, True])
 def test_resume_after_crash_requeues_in_flight_as_possibly_duplicated(
-    db_path: Path, emulator: CleverTapEmulator
+    db_path: Path, emulator: CleverTapEmulator, precheck: bool
 ) -> None:
     fill(db_path, users(50))
     conn = connect(db_path)
@@ -223,10 +224,12 @@ def test_resume_after_crash_requeues_in_flight_as_possibly_duplicated(
     conn.execute(
         "INSERT INTO runs (kind, mode, started_at, state) VALUES ('sync', 'upload', 0, 'running')"
     )
-    summary = run_sync(db_path, config(emulator.url))
-    assert summary.delivered == 50 and summary.possibly_duplicated == 20
+    summary = run_sync(db_path, config(emulator.url, precheck=precheck, precheck_settle=0))
     assert any("in flight" in w for w in summary.warnings)
-    assert conn.execute("SELECT sum(possibly_duplicated) FROM installs").fetchone()[0] == 20
+    # with the check before re-sending, CleverTap is seen not to hold them: sent once, unflagged
+    flagged = 0 if precheck else 20
+    assert summary.delivered == 50 and summary.possibly_duplicated == flagged
+    assert conn.execute("SELECT sum(possibly_duplicated) FROM installs").fetchone()[0] == flagged
     assert conn.execute("SELECT state FROM runs ORDER BY id").fetchall()[0][0] == "interrupted"
 
 
@@ -240,7 +243,8 @@ def test_resume_after_crash_with_requests_in_flight(
         "INSERT INTO inflight (install_rowid, run_id, fingerprint, since) "
         "SELECT rowid, 99, fingerprint, 0 FROM installs WHERE rowid <= 7"
     )
-    summary = run_sync(db_path, config(emulator.url))
+    # the recovery itself (the check before re-sending would unflag them: never sent)
+    summary = run_sync(db_path, config(emulator.url, precheck=False))
     assert summary.delivered == 30 and summary.possibly_duplicated == 7
     assert conn.execute("SELECT count(*) FROM inflight").fetchone()[0] == 0
     flagged = conn.execute(
@@ -332,12 +336,14 @@ def test_upload_records_built_before_a_change_are_not_claimed(db_path: Path) -> 
     store.close()
 
 
+@pytest.mark.parametrize("precheck", [False, True])
 def test_lost_answers_are_counted_as_possibly_duplicated(
-    db_path: Path, emulator: CleverTapEmulator
+    db_path: Path, emulator: CleverTapEmulator, precheck: bool
 ) -> None:
     emulator.faults = Faults(lost_answer_rate=0.3, seed=3)
     fill(db_path, users(400))
-    summary = run_sync(db_path, config(emulator.url, batch_size=20, max_retries=10), seed=2)
+    cfg = config(emulator.url, batch_size=20, max_retries=10, precheck=precheck)
+    summary = run_sync(db_path, cfg, seed=2)
     assert summary.delivered == 400
     copies = Counter(e["evtData"]["user_id"] for e in emulator.events())
     duplicated = {u for u, n in copies.items() if n > 1}
@@ -346,8 +352,11 @@ def test_lost_answers_are_counted_as_possibly_duplicated(
     flagged = {
         r[0] for r in conn.execute("SELECT user_id FROM installs WHERE possibly_duplicated = 1")
     }
-    assert duplicated and duplicated <= flagged  # every duplicate is one the app warned about
     assert summary.possibly_duplicated == len(flagged)
+    if precheck:  # CleverTap was asked before each re-send: one copy each, nothing in doubt
+        assert duplicated == set() and flagged == set()
+    else:
+        assert duplicated and duplicated <= flagged  # every duplicate one the app warned about
 
 
 def test_full_sync_upserts_profiles_once(db_path: Path, emulator: CleverTapEmulator) -> None:

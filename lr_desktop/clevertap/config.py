@@ -53,6 +53,11 @@ class CleverTapConfig:
     attribution_method: str = "GET"  # the partner doc shows GET; POST has no public source
     sync_profiles: bool = True  # upsert lr_install_type / lr_ad_network / lr_campaign on Sync
     send_automatically: bool = False
+    # Check before re-sending (upload mode): ask the Get Events API whether a "maybe
+    # processed" event landed. Read concurrency is undocumented: keep it low (1 to 3).
+    precheck: bool = True
+    read_concurrency: int = 1
+    precheck_settle: float = 2.0  # seconds to let a request without an answer finish first
     endpoint: str | None = None  # loopback override (emulator); None = the region's host
     secrets: Secrets = field(default_factory=Secrets, compare=False)
 
@@ -92,6 +97,8 @@ class CleverTapConfig:
             out.append("Attribution request method must be GET or POST.")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             out.append(f"Concurrency must be between 1 and {MAX_CONCURRENCY} (CleverTap's limit).")
+        if not 1 <= self.read_concurrency <= 3:
+            out.append("Read concurrency must be between 1 and 3 (CleverTap documents no limit).")
         if not 1 <= self.batch_size <= 1000:
             out.append("Batch size must be between 1 and 1000 (CleverTap's limit).")
         if self.endpoint:

@@ -81,7 +81,9 @@ class DetailPane(QTextBrowser):
         if user is None:
             self.setHtml(f"<p>User {_esc(self.user_id)} is no longer in the database.</p>")
             return
-        self.setHtml(self.render(user, attempts))
+        from lr_desktop.gui.detail_check import clevertap_copies_html
+
+        self.setHtml(self.render(user, attempts) + clevertap_copies_html(self._conn, self.user_id))
 
     def render(self, user: dict[str, Any], attempts: list[dict[str, Any]]) -> str:
         cfg = self._config

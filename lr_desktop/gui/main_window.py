@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from lr_desktop import APP_ID, APP_NAME
+from lr_desktop.gui.check_panel import CheckPanel
 from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.sync_panel import SyncPanel
 from lr_desktop.gui.workers import TaskRunner
@@ -119,6 +120,8 @@ class MainWindow(QMainWindow):
         self._events_proxies: list[tuple[QMenu, QAction, str]] = []
 
         self.sync_panel = SyncPanel(self.db_path, self.source, self.runner)
+        self.check_panel = CheckPanel(self.db_path, self.source, self.runner)
+        self.check_panel.finished.connect(self._check_finished)
 
         self.sidebar = QListWidget(objectName="sidebar")
         self.sidebar.addItems(list(SECTIONS))
@@ -249,6 +252,10 @@ class MainWindow(QMainWindow):
         sync_menu.addAction(self.sync_action)
         sync_menu.addAction(self.send_action)
         sync_menu.addAction(self.cancel_action)
+        self.check_action = action(
+            "Check &CleverTap…", lambda: self.check_panel.start(), name="checkAction"
+        )
+        sync_menu.addAction(self.check_action)
         resend = self.sync_panel.resend  # a toggle in the menu too, kept in step with the box
         self.resend_action = QAction(resend.text(), self, checkable=True, objectName="resendAction")
         self.resend_action.toggled.connect(resend.setChecked)
@@ -268,6 +275,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.import_action)
         toolbar.addSeparator()
         toolbar.addWidget(self.sync_panel)
+        toolbar.addWidget(self.check_panel)
         self.addToolBar(toolbar)  # the top toolbar area
 
     @staticmethod
@@ -275,6 +283,11 @@ class MainWindow(QMainWindow):
         from lr_desktop.sync import Operation
 
         return Operation[name]
+
+    def _check_finished(self, _result: object) -> None:
+        """A CleverTap check ended: the Overview's card (and counts) show it."""
+        if OVERVIEW in self._sections:
+            self.overview.refresh()
 
     # -- sections, built on first use ------------------------------------------------------
     @property

@@ -37,6 +37,7 @@ from lr_desktop.clevertap.rules import event_name_problem, event_record_problem
 from lr_desktop.store import StoreError
 from lr_desktop.store.db import explain
 from lr_desktop.sync.answers import unmatched_note
+from lr_desktop.sync.precheck import Precheck, settle_flagged
 from lr_desktop.sync.scope import SecondCopies, second_copies
 from lr_desktop.sync.state import (
     PROFILE_DUE,
@@ -345,8 +346,12 @@ class _Engine:
     # -- phases ------------------------------------------------------------------------
     async def run(self) -> None:
         try:
-            async with CleverTapClient(self.cfg) as client:
-                self.client = client
+            async with CleverTapClient(self.cfg) as client, Precheck(self.cfg) as precheck:
+                self.client, self.precheck = client, precheck
+                halted = lambda: self.halted  # noqa: E731
+                await settle_flagged(
+                    precheck, self.store, self.where, self.summary, self.db, halted
+                )
                 await self.events_phase()
                 if self.cfg.mode == "upload" and self.cfg.sync_profiles and not self.halted:
                     if self.operation == Operation.FULL_SYNC:
@@ -550,6 +555,7 @@ class _Engine:
                 answer = await self.client.upload(records, records.body())
             else:
                 answer = await self.client.upload([records[i] for i in pending])
+            answered_at = time.monotonic()
             result.last_status = answer.http_status
             if answer.verdict is Verdict.STOP:
                 self.stop(answer)
@@ -593,6 +599,15 @@ class _Engine:
             if not await self.backoff(attempt):
                 result.unsent += pending
                 break
+            pending = await self.precheck.before_resend(  # ask CleverTap before re-sending
+                records,
+                pending,
+                result.maybe_dup,
+                result.accepted,
+                answered_at,
+                answer.http_status is None,
+                lambda: self.halted,
+            )
         return result
 
     def _outcomes(self, rows: Sequence[dict[str, Any]], result: _Batch) -> list[Outcome]:

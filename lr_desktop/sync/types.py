@@ -39,6 +39,7 @@ class SyncSummary:
     failed: int = 0
     waiting_for_clevertap_id: int = 0  # users never sent: no CleverTap ID yet
     possibly_duplicated: int = 0  # were in flight when an earlier run died; re-sent
+    confirmed_by_clevertap: int = 0  # possibly duplicated, found in CleverTap: not re-sent
     unmatched: int = 0  # CleverTap refused records its answer did not name: "Answer not matched"
     resend_delivered: bool = False  # the user asked for second copies of delivered events
     send_changed: bool = False  # the user asked for corrected events of changed users

@@ -55,11 +55,17 @@ PLANS = {
 
 
 def _trial(
-    tmp_path: Path, emulator: CleverTapEmulator, mode: str, trial: int, rng: random.Random
+    tmp_path: Path,
+    emulator: CleverTapEmulator,
+    mode: str,
+    trial: int,
+    rng: random.Random,
+    reads_down: bool = False,
 ) -> dict[str, int]:
     n_users, settings, faults, requests_per_run = PLANS[mode]
     emulator.reset()
     emulator.faults = faults
+    emulator.reads.settings.max_concurrent = 0 if reads_down else 3  # 0: every read is a 429
     db = tmp_path / f"{mode}-{trial}.sqlite"
     fill(db, users(n_users))
     store_config(
@@ -121,6 +127,8 @@ def _trial(
         duplicated = {by_install[k] for k, n in copies.items() if n > 1}
         extra_copies = sum(n - 1 for n in copies.values())
     assert duplicated <= flagged, f"unflagged duplicates: {sorted(duplicated - flagged)[:5]}"
+    if mode == "upload" and not reads_down:  # checked before re-sending (issue 13)
+        assert extra_copies == 0 and flagged == set()
     status = json.loads(run_cli(db, "status", "--json", env=cli_env()).stdout)
     assert status["counts"]["possibly_duplicated"] == len(flagged)
     assert status["counts"]["delivered"] == n_users
@@ -152,3 +160,18 @@ def test_sigkill_at_random_points_then_resume_loses_nothing(
     totals["trials"] = TRIALS
     record_figures(f"crash_resume[{mode}]", **totals)
     assert totals["kills"] >= TRIALS
+
+
+@pytest.mark.slow
+def test_sigkill_with_the_read_api_down_resends_and_flags_as_before(
+    tmp_path: Path, emulator: CleverTapEmulator
+) -> None:
+    """Without CleverTap's read API the check cannot settle anything: the killed runs'
+    events are sent again and flagged, as before issue 13."""
+    rng = random.Random("crash-reads-down")
+    totals: dict[str, int] = {}
+    for trial in range(3):
+        for key, value in _trial(tmp_path, emulator, "upload", trial, rng, True).items():
+            totals[key] = totals.get(key, 0) + value
+    record_figures("crash_resume[upload, read API down]", **totals)
+    assert totals["extra_copies"] > 0 and totals["flagged_users"] >= totals["duplicated_users"]

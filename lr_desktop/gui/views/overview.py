@@ -85,8 +85,12 @@ class OverviewView(QWidget):
             cards.addWidget(self.cards[key], i // 4, i % 4)
         self.note = QLabel(objectName="overviewNote")
         self.note.setWordWrap(True)
+        from lr_desktop.gui.views.check_card import CheckCard
+
+        self.check_card = CheckCard(db_path, runner)  # the last CleverTap check (issue 13)
         self._layout = QVBoxLayout(self)
         self._layout.addLayout(cards)
+        self._layout.addWidget(self.check_card)
         self._layout.addWidget(self.note)
         self._layout.addStretch(1)  # keeps the cards at the top until the charts are there
 
@@ -125,6 +129,7 @@ class OverviewView(QWidget):
             return
         self._busy = True
         path = self._db_path
+        self.check_card.refresh()
 
         def work(_p: object, _c: object) -> OverviewStats:
             from lr_desktop.gui import queries
