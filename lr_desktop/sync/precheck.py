@@ -83,10 +83,12 @@ class Precheck:
             await self._reader.aclose()
 
     async def _open(self) -> CleverTapReader:
-        if self._reader is None:
+        reader = self._reader
+        if reader is None:
             reader = CleverTapReader(self.cfg, concurrency=self.cfg.read_concurrency)
-            self._reader = await reader.__aenter__()
-        return self._reader
+            await reader.__aenter__()  # returns the reader itself, typed as its base class
+            self._reader = reader
+        return reader
 
     async def landed(self, records: Sequence[dict[str, Any]]) -> Counter[str] | None:
         """How many copies CleverTap holds of each of these records, by `lr_event_id`

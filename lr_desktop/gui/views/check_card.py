@@ -47,14 +47,17 @@ class CheckCard(QFrame):
     updated = Signal()
 
     def __init__(self, db_path: Path, runner: TaskRunner, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="card_clevertap_check")
+        super().__init__(parent)
+        self.setObjectName("card_clevertap_check")
         self.setProperty("card", True)
         self._db_path = Path(db_path)
         self._runner = runner
         self.check: dict[str, Any] | None = None
-        self.title = QLabel("CleverTap check", objectName="checkCardTitle")
+        self.title = QLabel("CleverTap check")
+        self.title.setObjectName("checkCardTitle")
         self.title.setProperty("cardCaption", True)
-        self.body = QLabel(NO_CHECK, objectName="checkCardBody")
+        self.body = QLabel(NO_CHECK)
+        self.body.setObjectName("checkCardBody")
         self.body.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)
