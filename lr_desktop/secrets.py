@@ -26,6 +26,13 @@ INSTALL_HINT = (
 )
 
 
+FILE_BACKEND_REFUSED = (
+    "The keyring backend in use ({name}, from the keyrings.alt package) keeps secrets in a "
+    "file, not in the OS keyring, so nothing was saved. Uninstall keyrings.alt (or set "
+    "PYTHON_KEYRING_BACKEND to your system keyring) and try again."
+)
+
+
 class KeyringUnavailable(RuntimeError):
     """There is no usable keyring backend."""
 
@@ -46,6 +53,12 @@ def _backend() -> keyring.backend.KeyringBackend:
         raise KeyringUnavailable(INSTALL_HINT)
     if name.startswith("keyring.backends.chainer") and not getattr(kr, "backends", None):
         raise KeyringUnavailable(INSTALL_HINT)
+    # keyrings.alt's backends write a file (plaintext or with its own password): secrets live
+    # only in the OS keyring, so they are refused, alone or as the one the chainer writes to
+    inner = getattr(kr, "backends", None) or [kr]
+    first = type(inner[0])
+    if first.__module__.startswith("keyrings.alt"):
+        raise KeyringUnavailable(FILE_BACKEND_REFUSED.format(name=first.__name__))
     return kr
 
 

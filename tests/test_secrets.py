@@ -88,6 +88,18 @@ def test_no_backend_says_what_to_install() -> None:
         secrets.get_secret("k")
 
 
+def test_a_file_backend_from_keyrings_alt_is_refused() -> None:
+    # keyrings.alt's PlaintextKeyring would keep the secrets in a file: never used
+    plaintext = type(
+        "PlaintextKeyring",
+        (_Locked,),
+        {"__module__": "keyrings.alt.file", "set_password": lambda self, s, u, p: None},
+    )
+    keyring.set_keyring(plaintext())
+    with pytest.raises(secrets.KeyringUnavailable, match="keyrings.alt"):
+        secrets.set_secret("k", "v")
+
+
 class _Locked(keyring.backend.KeyringBackend):
     priority = 1  # type: ignore[assignment]
 
