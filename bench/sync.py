@@ -25,7 +25,7 @@ from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, attribution_params, e
 from lr_desktop.clevertap.rules import event_record_problem
 from lr_desktop.emulators.clevertap import DEMO_ACCOUNT, EmulatorProcess, run_in_subprocess
 from lr_desktop.sync import Operation, run_sync
-from lr_desktop.sync.state import DUE_PENDING
+from lr_desktop.sync.ledger import DUE_PENDING
 
 CONCURRENCY = 5  # the app's default (CleverTapConfig.concurrency)
 ROUND_TRIP = 0.1  # seconds: a request's latency to a CleverTap region from afar

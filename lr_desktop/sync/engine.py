@@ -37,9 +37,7 @@ from lr_desktop.clevertap.rules import event_name_problem, event_record_problem
 from lr_desktop.store import StoreError
 from lr_desktop.store.db import explain
 from lr_desktop.sync.answers import unmatched_note
-from lr_desktop.sync.precheck import Precheck, settle_flagged
-from lr_desktop.sync.scope import SecondCopies, second_copies
-from lr_desktop.sync.state import (
+from lr_desktop.sync.ledger import (
     PROFILE_DUE,
     PROFILE_DUE_CHANGED,
     Due,
@@ -49,6 +47,8 @@ from lr_desktop.sync.state import (
     UploadClaim,
     due_condition,
 )
+from lr_desktop.sync.precheck import Precheck, settle_flagged
+from lr_desktop.sync.scope import SecondCopies, second_copies
 from lr_desktop.sync.types import (
     ConfigurationProblem,
     CredentialsRejected,
