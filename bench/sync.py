@@ -23,7 +23,8 @@ from lr_desktop import __version__
 from lr_desktop.clevertap.config import CleverTapConfig, Secrets
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, attribution_params, event_record
 from lr_desktop.clevertap.rules import event_record_problem
-from lr_desktop.emulators.clevertap import DEMO_ACCOUNT, EmulatorProcess, run_in_subprocess
+from lr_desktop.emulators.clevertap import DEMO_ACCOUNT
+from lr_desktop.emulators.clevertap_process import EmulatorProcess, run_in_subprocess
 from lr_desktop.sync import Operation, run_sync
 from lr_desktop.sync.ledger import DUE_PENDING
 
