@@ -15,6 +15,8 @@ import json
 import resource
 import sqlite3
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -283,9 +285,7 @@ def bench_sync_latency(
         + " ms added per request, concurrency "
         + " and ".join(map(str, CONCURRENCIES)),
     )
-    own = emu is None
-    emu = emu or start_emulator()
-    try:
+    with _emulator(emu) as emu:
         template = queue_db(n, workdir)
         bodies, items = upload_bodies(template, bench_config(emu.url, "upload"))
         result.notes.append(f"{items:,} events due, in {len(bodies)} requests")
@@ -328,10 +328,20 @@ def bench_sync_latency(
         result.met = result.ratio >= LATENCY_TARGET
         if profile and not result.met:
             _profile_again(result, emu, template, workdir, cfg)
-    finally:
-        if own:
-            emu.stop()
     return result
+
+
+@contextmanager
+def _emulator(emu: EmulatorProcess | None) -> Iterator[EmulatorProcess]:
+    """The emulator given, or one of our own for the run."""
+    if emu is not None:
+        yield emu
+        return
+    own = start_emulator()
+    try:
+        yield own
+    finally:
+        own.stop()
 
 
 def bench_sync_attribution(

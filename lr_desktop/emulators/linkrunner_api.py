@@ -51,8 +51,8 @@ class DataApi:
             emu.counters["unauthorised"] += 1
         return False
 
-    def list_campaigns(self, req: Request) -> Response:
-        emu = self.emu
+    def _gate(self, req: Request) -> Response | None:
+        """The key, the rate limit and injected faults: an early answer, or None."""
         if not self._authorised(req):
             return Response(401, {"status": 401, "msg": "Invalid API key"})
         early, fault = self._admit()
@@ -60,6 +60,12 @@ class DataApi:
             return early
         if fault is not None:
             return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
+        return None
+
+    def list_campaigns(self, req: Request) -> Response:
+        emu = self.emu
+        if (early := self._gate(req)) is not None:
+            return early
         try:
             page = int(req.arg("page", "1") or 1)
             limit = int(req.arg("limit", str(DEFAULT_LIMIT)) or DEFAULT_LIMIT)
@@ -100,13 +106,8 @@ class DataApi:
 
     async def attributed_users(self, req: Request) -> Response:
         emu = self.emu
-        if not self._authorised(req):
-            return Response(401, {"status": 401, "msg": "Invalid API key"})
-        early, fault = self._admit()
-        if early is not None:
+        if (early := self._gate(req)) is not None:
             return early
-        if fault is not None:
-            return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
         try:
             page = int(req.arg("page", "1") or 1)
             limit = int(req.arg("limit", str(DEFAULT_LIMIT)) or DEFAULT_LIMIT)
