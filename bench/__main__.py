@@ -16,12 +16,22 @@ from pathlib import Path
 
 from bench.common import ROOT, BenchResult, log
 
-NAMES = ("import", "sync_upload", "sync_attribution", "startup", "events_table", "responsiveness")
+NAMES = (
+    "import",
+    "sync_upload",
+    "sync_latency",
+    "sync_attribution",
+    "startup",
+    "events_table",
+    "responsiveness",
+)
 
 # name -> (full N, quick N, full reps, quick reps)
 SIZES: dict[str, tuple[int, int, int, int]] = {
     "import": (1_000_000, 20_000, 3, 2),
     "sync_upload": (1_000_000, 20_000, 3, 2),
+    # four latency pairs and a loopback one: ~1 min a run at 300 ms, concurrency 5
+    "sync_latency": (200_000, 20_000, 3, 1),
     # one GET per install at ~1,000/s on loopback: a run of each side is ~3 minutes; one
     # run per side once reported "met" at 0.82 where three gave 0.74
     "sync_attribution": (100_000, 2_000, 3, 2),
@@ -89,6 +99,7 @@ def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> Bench
     fns: dict[str, Callable[[], BenchResult]] = {
         "import": lambda: imports.bench_import(n, workdir, reps),
         "sync_upload": lambda: sync.bench_sync_upload(n, workdir, reps, profile=profile),
+        "sync_latency": lambda: sync.bench_sync_latency(n, workdir, reps, profile=profile),
         "sync_attribution": lambda: sync.bench_sync_attribution(n, workdir, reps, profile=profile),
         "startup": lambda: startup.bench_startup(n, workdir, reps),
         "events_table": lambda: gui.bench_events_table(n, workdir, reps),

@@ -4,13 +4,19 @@ loop sending the same requests with the same concurrency to the same emulator.
 The emulator runs in its own process (`run_in_subprocess`), so it never shares a GIL
 with what is measured; it is reset before every run and keeps no event bodies
 (`max_stored_events=0`). Runs alternate engine / limit so drift hits both alike.
+Each side's CPU is its own process's (`getrusage`, every thread: the engine's database
+threads too), per 1,000 events, beside its time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import sqlite3
+import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,12 +29,16 @@ from lr_desktop import __version__
 from lr_desktop.clevertap.config import CleverTapConfig, Secrets
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, attribution_params, event_record
 from lr_desktop.clevertap.rules import event_record_problem
-from lr_desktop.emulators.clevertap import DEMO_ACCOUNT, EmulatorProcess, run_in_subprocess
+from lr_desktop.emulators.clevertap import DEMO_ACCOUNT
+from lr_desktop.emulators.clevertap_process import EmulatorProcess, run_in_subprocess
 from lr_desktop.sync import Operation, run_sync
-from lr_desktop.sync.state import DUE_PENDING
+from lr_desktop.sync.ledger import DUE_PENDING
 
 CONCURRENCY = 5  # the app's default (CleverTapConfig.concurrency)
 ROUND_TRIP = 0.1  # seconds: a request's latency to a CleverTap region from afar
+LATENCIES = (0.1, 0.3)  # seconds the emulator adds to every request (`sync_latency`)
+CONCURRENCIES = (5, 15)  # the app's default, and CleverTap's cap on uploads at once
+LATENCY_TARGET = 0.95
 
 
 def bench_config(url: str, mode: str = "upload", **changes: Any) -> CleverTapConfig:
@@ -148,24 +158,33 @@ def _pair(
     limit = Measurement(f"bare httpx loop (limit){label}", items=items)
     result.measurements += [engine, limit]
     db = workdir / f"sync-{result.name}.sqlite"
+    cpu_e: list[float] = []
+    cpu_l: list[float] = []
     for rep in range(reps):
         copy_db(template, db)
         emu.control.reset()
-        secs, summary = timed(lambda: run_sync(db, cfg, Operation.SEND_PENDING))
+        secs, cpu, summary = _cpu_timed(lambda: run_sync(db, cfg, Operation.SEND_PENDING))
         stats = emu.control.stats()
         engine.samples.append(secs)
+        cpu_e.append(cpu)
         engine.extra = {
             "delivered": summary.delivered,
             "rejected": summary.rejected,
             "failed": summary.failed,
             "requests": stats["requests"],
             "emulator_max_concurrent": stats["max_concurrent"],
+            "cpu_ms_per_1000": _per_1000(cpu_e, summary.delivered),
         }
         emu.control.reset()
-        secs_l, bad = timed(lambda: limit_fn(cfg, jobs))
+        secs_l, cpu, bad = _cpu_timed(lambda: limit_fn(cfg, jobs))
         stats = emu.control.stats()
         limit.samples.append(secs_l)
-        limit.extra = {"non_200": bad, "requests": stats["requests"]}
+        cpu_l.append(cpu)
+        limit.extra = {
+            "non_200": bad,
+            "requests": stats["requests"],
+            "cpu_ms_per_1000": _per_1000(cpu_l, items),
+        }
         log(
             f"{result.name} rep {rep + 1}/{reps}: engine {secs:.2f}s ({items / secs:,.0f}/s), "
             f"limit {secs_l:.2f}s ({items / secs_l:,.0f}/s)"
@@ -175,6 +194,22 @@ def _pair(
     for suffix in ("", "-wal", "-shm", ".sync.lock"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     return engine, limit
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process so far, all threads (the emulator has a process of its own)."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
+def _cpu_timed(fn: Any) -> tuple[float, float, Any]:
+    cpu = _cpu_seconds()
+    secs, out = timed(fn)
+    return secs, _cpu_seconds() - cpu, out
+
+
+def _per_1000(cpu: list[float], events: int) -> float:
+    return round(statistics.median(cpu) * 1e6 / events, 1) if cpu and events else float("nan")
 
 
 def _ratio(result: BenchResult, engine: Measurement, limit: Measurement) -> None:
@@ -233,6 +268,80 @@ def bench_sync_upload(
         if own:
             emu.stop()
     return result
+
+
+def bench_sync_latency(
+    n: int, workdir: Path, reps: int = 3, emu: EmulatorProcess | None = None, profile: bool = True
+) -> BenchResult:
+    """Upload sync under CleverTap-like conditions: the emulator holds every request
+    100 or 300 ms (a far region's round trip plus CleverTap's own time), at concurrency 5
+    and at CleverTap's cap of 15; engine and bare loop side by side at each."""
+    result = BenchResult(
+        "sync_latency",
+        f"Sync {n:,} users, upload mode, with CleverTap-like latency",
+        n,
+        f"engine ≥ {LATENCY_TARGET} × the bare httpx loop's events/s at "
+        + " and ".join(f"{lat * 1000:.0f}" for lat in LATENCIES)
+        + " ms added per request, concurrency "
+        + " and ".join(map(str, CONCURRENCIES)),
+    )
+    with _emulator(emu) as emu:
+        template = queue_db(n, workdir)
+        bodies, items = upload_bodies(template, bench_config(emu.url, "upload"))
+        result.notes.append(f"{items:,} events due, in {len(bodies)} requests")
+        ratios: list[float] = []
+        for latency in LATENCIES:
+            emu.control.set_faults({"latency": latency})
+            try:
+                for conc in CONCURRENCIES:
+                    cfg = bench_config(emu.url, "upload", concurrency=conc)
+                    what = f"{latency * 1000:.0f} ms, concurrency {conc}"
+                    engine, limit = _pair(
+                        result, emu, template, workdir, cfg, reps, bare_upload, bodies, items,
+                        f", {what}",
+                    )  # fmt: skip
+                    ratio = limit.median / engine.median
+                    ratios.append(ratio)
+                    result.checks.append(
+                        (
+                            f"{what}: engine ÷ limit",
+                            f"{ratio:.2f} (CPU per 1,000 events: engine "
+                            f"{engine.extra['cpu_ms_per_1000']} ms, bare "
+                            f"{limit.extra['cpu_ms_per_1000']} ms)",
+                            ratio >= LATENCY_TARGET,
+                        )
+                    )
+            finally:
+                emu.control.set_faults({})
+        # information: the loopback pair, where CPU rather than the network sets the pace
+        cfg = bench_config(emu.url, "upload")
+        engine, limit = _pair(
+            result, emu, template, workdir, cfg, reps, bare_upload, bodies, items, ", loopback"
+        )
+        result.notes.append(
+            f"loopback, concurrency {cfg.concurrency} (information, not the target): engine ÷ "
+            f"limit = {limit.median / engine.median:.2f}; CPU per 1,000 events: engine "
+            f"{engine.extra['cpu_ms_per_1000']} ms, bare {limit.extra['cpu_ms_per_1000']} ms"
+        )
+        result.ratio = min(ratios)
+        result.ratio_label = "engine events/s ÷ limit events/s (the lowest of the four)"
+        result.met = result.ratio >= LATENCY_TARGET
+        if profile and not result.met:
+            _profile_again(result, emu, template, workdir, cfg)
+    return result
+
+
+@contextmanager
+def _emulator(emu: EmulatorProcess | None) -> Iterator[EmulatorProcess]:
+    """The emulator given, or one of our own for the run."""
+    if emu is not None:
+        yield emu
+        return
+    own = start_emulator()
+    try:
+        yield own
+    finally:
+        own.stop()
 
 
 def bench_sync_attribution(

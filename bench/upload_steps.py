@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.data import copy_db, default_workdir, queue_db
 from lr_desktop.clevertap.config import CleverTapConfig
-from lr_desktop.sync.state import DUE_PENDING, SyncReader, SyncStore
+from lr_desktop.sync.ledger import DUE_PENDING, SyncReader, SyncStore
 
 STEPS = ("find due", "build records", "claim", "record delivered")
 

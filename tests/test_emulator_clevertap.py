@@ -12,13 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from lr_desktop.emulators.clevertap import (
-    DEMO_ACCOUNT,
-    CleverTapEmulator,
-    EmulatorControl,
-    Faults,
-    run_in_subprocess,
-)
+from lr_desktop.emulators.clevertap import DEMO_ACCOUNT, CleverTapEmulator, Faults
+from lr_desktop.emulators.clevertap_control import EmulatorControl
+from lr_desktop.emulators.clevertap_process import run_in_subprocess
 
 ACC, PASS, TOKEN = "ACC-1", "pass-1", "tok-1"
 AUTH = {"X-CleverTap-Account-Id": ACC, "X-CleverTap-Passcode": PASS}

@@ -260,7 +260,7 @@ def test_result_lands_on_the_version_sent_and_a_newer_attribution_is_changed(
     lands on the version sent (delivered), and the newer attribution is `changed`."""
     from lr_desktop.store import transaction
     from lr_desktop.store.queue import upsert_attributions
-    from lr_desktop.sync.state import DUE_PENDING, Outcome, SyncStore
+    from lr_desktop.sync.ledger import DUE_PENDING, Outcome, SyncStore
 
     fill(db_path, users(3))
     store = SyncStore(db_path)
@@ -307,7 +307,7 @@ def test_upload_records_built_before_a_change_are_not_claimed(db_path: Path) -> 
     from lr_desktop.clevertap.payloads import event_record
     from lr_desktop.store import transaction
     from lr_desktop.store.queue import upsert_attributions
-    from lr_desktop.sync.state import DUE_PENDING, SyncReader, SyncStore
+    from lr_desktop.sync.ledger import DUE_PENDING, SyncReader, SyncStore
 
     cfg = config("http://127.0.0.1:9")
     names = (cfg.organic_event, cfg.inorganic_event)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lr_desktop.sync.state import SyncStore
+from lr_desktop.sync.ledger import SyncStore
 from lr_desktop.sync.writer import CombiningWriter
 
 

@@ -2,7 +2,7 @@
 
 Serves `POST /1/upload`, `GET|POST /attribution`, `GET /1/profile.json`, `GET /v1/connect`,
 `/1/events.json` (the Get Events API, in clevertap_reads.py), plus control endpoints under
-`/_emulator/` (no credentials; loopback only). Any other path answers HTTP 200 with an empty
+`/_emulator/` (no credentials; loopback only; clevertap_control.py). Any other path answers HTTP 200 with an empty
 body, as CleverTap's hosts do. Everything the docs mark
 UNCONFIRMED is a field of `Settings`, changeable at runtime. Faults (`Faults`) use a
 seeded RNG so runs are reproducible.
@@ -17,33 +17,24 @@ body to bad ones (its real bodies are UNCONFIRMED).
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import re
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from lr_desktop.clevertap import rules
+from lr_desktop.emulators.clevertap_control import control
 from lr_desktop.emulators.clevertap_reads import ReadsApi
+from lr_desktop.emulators.clevertap_settings import ERROR_TEXT, Faults, Settings
+from lr_desktop.emulators.clevertap_upload import UploadApi
 from lr_desktop.emulators.copies import CopyCounter
 from lr_desktop.emulators.httpserver import DROP, HttpServer, Request, Response
 
-__all__ = [
-    "DEMO_ACCOUNT",
-    "CleverTapEmulator",
-    "EmulatorControl",
-    "EmulatorProcess",
-    "Faults",
-    "Settings",
-    "run_in_subprocess",
-]
+__all__ = ["DEMO_ACCOUNT", "CleverTapEmulator", "Faults", "Settings"]
 
 # The documented demo account (fake credentials; used by `lr-desktop emulator` by default).
 DEMO_ACCOUNT: tuple[str, str, str] = ("DEMO-000-0001", "demo-passcode", "demo-token")
@@ -52,80 +43,7 @@ CODE_PROFILE_NOT_FOUND = 404  # invented: the real code is UNCONFIRMED
 UNAUTHORISED = {"status": "fail", "error": "Account ID is not valid", "code": 401}
 # the attribution partner API's own 401 body (generic-attribution-partner doc)
 ATTRIBUTION_UNAUTHORISED = {"status": "fail", "error": "Invalid Account Info", "code": 401}
-_ERROR_TEXT = {
-    429: "Too many concurrent requests",
-    500: "Internal server error",
-    502: "Bad gateway",
-    503: "Service unavailable",
-    504: "Gateway timeout",
-}
-_BAD_OBJECT_ID = re.compile(r"[\s\x00-\x1f\x7f]")
 _UTM_KEYS = ("utm_source", "utm_campaign", "utm_medium")
-
-
-@dataclass
-class Faults:
-    """Injected trouble for /1/upload, /attribution and /1/profile.json (never /_emulator/)."""
-
-    error_rate: float = 0.0  # answer one of error_statuses instead of processing
-    error_statuses: tuple[int, ...] = (503,)  # e.g. (429, 500, 503)
-    drop_rate: float = 0.0  # close the connection without answering, nothing processed
-    lost_answer_rate: float = 0.0  # process the request, then close without answering
-    latency: float = 0.0  # seconds added to every request (held "in progress")
-    jitter: float = 0.0  # plus uniform(0, jitter) seconds
-    slow_rate: float = 0.0  # this share of requests waits slow_seconds more
-    slow_seconds: float = 30.0
-    seed: int | None = 0  # RNG seed; None = unseeded
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Faults:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
-        values = dict(data)
-        if "error_statuses" in values:
-            values["error_statuses"] = tuple(int(s) for s in values["error_statuses"])
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["error_statuses"] = list(self.error_statuses)
-        return d
-
-
-@dataclass
-class Settings:
-    """Server behaviour; the UNCONFIRMED parts of clevertap-api.md live here."""
-
-    max_concurrent: int = rules.MAX_CONCURRENT_REQUESTS  # per account, /1/upload
-    max_records: int = rules.MAX_RECORDS_PER_REQUEST
-    max_event_names: int = 512  # distinct event names per account; more -> 528
-    partners: set[str] = field(default_factory=lambda: {"linkrunner"})
-    accept_organic_attribution: bool = True
-    record_as_string: bool = False  # `unprocessed[].record` as a JSON string
-    always_success_status: bool = False  # "status": "success" even with rejects
-    reject_object_ids: set[str] = field(default_factory=set)  # -> 526
-    misc_error_object_ids: set[str] = field(default_factory=set)  # -> 555
-    honour_dry_run: bool = True  # ?dryRun=1 validates without storing (UNCONFIRMED)
-    profile_not_found_http_status: int = 200  # UNCONFIRMED
-    max_stored_events: int = 2_000_000  # beyond this events are counted, not kept
-
-    _SETS = ("partners", "reject_object_ids", "misc_error_object_ids")
-
-    def update(self, data: Mapping[str, Any]) -> None:
-        known = {f.name for f in fields(self)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-        for key, value in data.items():
-            setattr(self, key, set(value) if key in self._SETS else value)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for key in self._SETS:
-            d[key] = sorted(d[key])
-        return d
 
 
 @dataclass(slots=True)
@@ -173,6 +91,7 @@ class CleverTapEmulator:
         self._in_progress: Counter[str] = Counter()
         self._init_state()
         self.reads = ReadsApi(self)  # /1/events.json (clevertap_reads.py)
+        self.uploads = UploadApi(self)  # /1/upload (clevertap_upload.py)
 
     def _init_state(self) -> None:
         self._events: list[tuple[str, str, str, int, dict[str, Any]]] = []
@@ -328,11 +247,11 @@ class CleverTapEmulator:
     async def handle(self, req: Request) -> Response:
         path = req.path
         if path.startswith("/_emulator/"):
-            return self._control(req)
+            return control(self, req)
         if path == "/1/upload":
             if req.method != "POST":
                 return _fail(405, "Method not allowed")
-            return await self._upload(req)
+            return await self.uploads.upload(req)
         if path == "/attribution":
             if req.method not in ("GET", "POST"):
                 return _fail(405, "Method not allowed")
@@ -391,133 +310,10 @@ class CleverTapEmulator:
             return DROP, False
         if error:
             self._count("faults_error")
-            return _fail(status, _ERROR_TEXT.get(status, "Server error")), False
+            return _fail(status, ERROR_TEXT.get(status, "Server error")), False
         if lost:
             self._count("faults_lost_answer")
         return None, lost
-
-    # -- /1/upload ----------------------------------------------------------------------
-
-    async def _upload(self, req: Request) -> Response:
-        self._count("requests", "upload_requests")
-        account = self._header_account(req)
-        if account is None:
-            return self._unauthorised()
-        with self._lock:
-            running = self._in_progress[account]
-            if running >= self.settings.max_concurrent:
-                self._counts["http_429"] += 1
-                return _fail(429, "Too many concurrent requests")
-            self._in_progress[account] = running + 1
-            self._max_concurrent = max(self._max_concurrent, running + 1)
-        try:
-            early, lost = await self._faults_before()
-            if early is not None:
-                return early
-            answer = self._process_upload(account, req)
-            return DROP if lost else answer
-        finally:
-            with self._lock:
-                self._in_progress[account] -= 1
-                if not self._in_progress[account]:
-                    del self._in_progress[account]
-
-    def _process_upload(self, account: str, req: Request) -> Response:
-        try:
-            doc = req.json()
-        except ValueError:
-            return self._bad("Invalid JSON payload")
-        if not isinstance(doc, dict) or not isinstance(doc.get("d"), list):
-            return self._bad('Payload must be an object of the form {"d": [...]}')
-        records: list[Any] = doc["d"]
-        s = self.settings
-        if len(records) > s.max_records:
-            return self._bad(f"Too many records: at most {s.max_records} per request")
-        dry_run = s.honour_dry_run and req.arg("dryRun") in ("1", "true")
-        now = int(time.time())
-        unprocessed: list[dict[str, Any]] = []
-        processed = 0
-        with self._lock:
-            for number, rec in enumerate(records, 1):
-                problem = self._record_problem(account, rec)
-                if problem is not None:
-                    code, reason = problem
-                    self._codes[code] += 1
-                    unprocessed.append(
-                        {
-                            "status": "fail",
-                            "code": code,
-                            "error": f"{reason}. Skipped record number : {number}",
-                            "record": json.dumps(rec, separators=(",", ":"))
-                            if s.record_as_string
-                            else rec,
-                        }
-                    )
-                    continue
-                processed += 1
-                if not dry_run:
-                    self._store(account, rec, now)
-            self._counts["records_processed"] += processed
-            self._counts["records_rejected"] += len(unprocessed)
-        if not unprocessed or s.always_success_status:
-            status = "success"
-        else:
-            status = "partial" if processed else "fail"
-        return Response(200, {"status": status, "processed": processed, "unprocessed": unprocessed})
-
-    def _record_problem(self, account: str, rec: Any) -> tuple[int, str] | None:
-        """Called with the lock held."""
-        if not isinstance(rec, dict):
-            return rules.CODE_INVALID_STRUCTURE, "record must be an object"
-        kind = rec.get("type")
-        try:
-            if kind == "event":
-                if not isinstance(rec.get("evtName", ""), str):
-                    return rules.CODE_INVALID_STRUCTURE, "event name must be a string"
-                problem = rules.event_record_problem(rec)
-            elif kind == "profile":
-                problem = rules.profile_record_problem(rec)
-            else:
-                return rules.CODE_NOT_EVENT_OR_PROFILE, "record is neither an event nor a profile"
-        except (TypeError, AttributeError):
-            return rules.CODE_INVALID_STRUCTURE, "invalid record structure"
-        if problem is not None:
-            return problem
-        oid: str = rec["objectId"]
-        s = self.settings
-        if _BAD_OBJECT_ID.search(oid) or oid in s.reject_object_ids:
-            return rules.CODE_INVALID_OBJECT_ID, "invalid objectId"
-        if oid in s.misc_error_object_ids:
-            return rules.CODE_SERVER_MISC, "miscellaneous server error"
-        if kind == "event":
-            names = self._event_names.setdefault(account, set())
-            key = rules.normalise_event_name(rec["evtName"])
-            if key not in names:
-                if len(names) >= s.max_event_names:
-                    return rules.CODE_DISCARDED_NAME, "event name discarded: too many event names"
-                names.add(key)
-        return None
-
-    def _store(self, account: str, rec: dict[str, Any], now: int) -> None:
-        """Called with the lock held."""
-        oid = rec["objectId"]
-        ts = rec.get("ts", now)
-        prof = self._get_profile(account, oid)
-        if rec["type"] == "profile":
-            if prof.data is None:
-                prof.data = {}
-            prof.data.update(rec.get("profileData") or {})
-            return
-        data = rec.get("evtData") or {}
-        self._add_event(account, oid, rec["evtName"], ts, data, prof)
-        self._copies.add(oid, data)
-        event_id = data.get("lr_event_id")
-        if event_id is not None:
-            seen = self._event_ids.setdefault(account, set())
-            if event_id in seen:
-                self._counts["duplicates"] += 1
-            else:
-                seen.add(event_id)
 
     def _get_profile(self, account: str, oid: str) -> _Profile:
         by_id = self._profiles.setdefault(account, {})
@@ -645,166 +441,3 @@ class CleverTapEmulator:
                 for name, (c, first, last) in prof.events.items()
             },
         }
-
-    # -- /_emulator/ --------------------------------------------------------------------
-
-    def _control(self, req: Request) -> Response:
-        what = req.path[len("/_emulator/") :].strip("/")
-        write = req.method in ("POST", "PUT")
-        try:
-            body = req.json() if write and req.body else {}
-            if not isinstance(body, dict):
-                raise ValueError("body must be a JSON object")
-            if what.startswith("reads/"):
-                return self.reads.control(what[len("reads/") :], write, body)
-            if what == "health":
-                return Response(200, {"status": "ok"})
-            if what == "stats":
-                return Response(200, self.stats())
-            if what == "copies":
-                return Response(200, self.copies(full=req.arg("full") in ("1", "true")))
-            if what == "state":
-                limit = req.arg("limit")
-                return Response(
-                    200,
-                    self.state(
-                        req.arg("object_id"), req.arg("account"), int(limit) if limit else None
-                    ),
-                )
-            if what == "faults":
-                if write:
-                    self.faults = Faults.from_dict(body)
-                return Response(200, self.faults.to_dict())
-            if what == "config":
-                if write:
-                    with self._lock:
-                        self.settings.update(body)
-                return Response(200, self.settings.to_dict())
-            if what == "reset" and write:
-                self.reset()
-                return Response(200, {"status": "ok"})
-            if what == "accounts" and write:
-                self.add_account(
-                    str(body["project_id"]), str(body["passcode"]), str(body.get("token", ""))
-                )
-                return Response(200, {"status": "ok"})
-        except (ValueError, KeyError, TypeError) as exc:
-            return _fail(400, f"bad control request: {exc}")
-        return _fail(404, f"unknown control endpoint {req.method} {req.path}")
-
-
-class EmulatorControl:
-    """Drive an emulator in another process through its /_emulator/ endpoints."""
-
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
-        import httpx
-
-        self._http = httpx.Client(base_url=url.rstrip("/") + "/_emulator", timeout=timeout)
-
-    def _get(self, path: str, **params: Any) -> dict[str, Any]:
-        resp = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
-        resp.raise_for_status()
-        data: dict[str, Any] = resp.json()
-        return data
-
-    def _post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        resp = self._http.post(path, json=dict(body or {}))
-        resp.raise_for_status()
-        data: dict[str, Any] = resp.json()
-        return data
-
-    def stats(self) -> dict[str, Any]:
-        return self._get("/stats")
-
-    def state(self, object_id: str | None = None, limit: int | None = None) -> dict[str, Any]:
-        return self._get("/state", object_id=object_id, limit=limit)
-
-    def copies(self, full: bool = False) -> dict[str, Any]:
-        return self._get("/copies", full=1 if full else None)
-
-    def set_faults(self, faults: Faults | Mapping[str, Any]) -> dict[str, Any]:
-        return self._post("/faults", faults.to_dict() if isinstance(faults, Faults) else faults)
-
-    def configure(self, **settings: Any) -> dict[str, Any]:
-        body = {k: sorted(v) if isinstance(v, set | frozenset) else v for k, v in settings.items()}
-        return self._post("/config", body)
-
-    def reset(self) -> None:
-        self._post("/reset")
-
-    def add_account(self, project_id: str, passcode: str, token: str = "") -> None:
-        self._post("/accounts", {"project_id": project_id, "passcode": passcode, "token": token})
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> EmulatorControl:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class EmulatorProcess:
-    """An emulator started with `lr-desktop emulator` in a child process."""
-
-    def __init__(self, proc: subprocess.Popen[str], url: str, reader: threading.Thread) -> None:
-        self.proc = proc
-        self.url = url
-        self.control = EmulatorControl(url)
-        self._reader = reader
-
-    def stop(self) -> None:
-        self.control.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._reader.join(10)
-        if self.proc.stdout:
-            self.proc.stdout.close()
-
-    def __enter__(self) -> EmulatorProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def run_in_subprocess(
-    accounts: Iterable[tuple[str, str, str]] = (DEMO_ACCOUNT,),
-    extra_args: Iterable[str] = (),
-    timeout: float = 30.0,
-) -> EmulatorProcess:
-    """Start `python -m lr_desktop emulator --port 0` and wait for its URL (own GIL: for
-    benchmarks). Set faults/settings afterwards through `.control`."""
-    cmd = [sys.executable, "-u", "-m", "lr_desktop", "emulator", "--port", "0"]
-    for acc in accounts:
-        cmd += ["--account", ":".join(acc)]
-    cmd += list(extra_args)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    found: list[str] = []
-    ready = threading.Event()
-    assert proc.stdout is not None
-    stdout = proc.stdout
-
-    def read_output() -> None:  # keeps draining so the child never blocks on a full pipe
-        for line in stdout:
-            m = None if found else re.search(r"http://127\.0\.0\.1:\d+", line)
-            if m:
-                found.append(m.group(0))
-                ready.set()
-        ready.set()
-
-    reader = threading.Thread(target=read_output, daemon=True)
-    reader.start()
-    ready.wait(timeout)
-    if not found:
-        proc.kill()
-        proc.wait(10)
-        reader.join(10)
-        raise RuntimeError("the emulator process did not report its URL")
-    return EmulatorProcess(proc, found[0], reader)

@@ -33,7 +33,6 @@ Run standalone: `python -m lr_desktop.emulators.linkrunner --users 500 --trickle
 from __future__ import annotations
 
 import argparse
-import asyncio
 import collections
 import random
 import threading
@@ -42,17 +41,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lr_desktop.emulators.httpserver import DROP, HttpServer, Request, Response
+from lr_desktop.emulators.httpserver import HttpServer, Request, Response
+from lr_desktop.emulators.linkrunner_api import CAMPAIGNS_PATH, USERS_PATH, DataApi
 from lr_desktop.emulators.linkrunner_data import (
     ONE_CAMPAIGN,
     campaign_records,
     documented_view,
     generate_user,
     iso,
-    paged,
-    select_campaigns,
 )
 
 __all__ = [
@@ -67,22 +64,7 @@ __all__ = [
 ]
 
 DEMO_KEY = "demo-linkrunner-key"
-USERS_PATH = "/api/v1/attributed-users"
-CAMPAIGNS_PATH = "/api/v1/campaigns"
-MAX_LIMIT = 1000
-DEFAULT_LIMIT = 10  # Linkrunner's documented default page size
 SHAPES = ("rich", "documented")
-
-
-def _parse_time(text: str, tz: str) -> float:
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    value = text.replace("Z", "+00:00").replace(" ", "T", 1)
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
-    return parsed.timestamp()
 
 
 def _epoch(iso_text: str) -> float:
@@ -132,6 +114,7 @@ class LinkrunnerEmulator:
         self._initial = users
         self._lock = threading.Lock()
         self._server = HttpServer(self.handle, host=host, port=port)
+        self.api = DataApi(self)  # the Data API's endpoints (linkrunner_api.py)
         self._trickle_stop = threading.Event()
         self._trickle: threading.Thread | None = None
         self._init_state()
@@ -326,118 +309,8 @@ class LinkrunnerEmulator:
         if req.method != "GET":
             return Response(405, {"status": 405, "msg": "Method not allowed"})
         if path == CAMPAIGNS_PATH:
-            return self._list_campaigns(req)
-        return await self._attributed_users(req)
-
-    def _authorised(self, req: Request) -> bool:
-        if req.headers.get("linkrunner-key") == self.api_key:
-            return True
-        with self._lock:
-            self.counters["requests"] += 1
-            self.counters["unauthorised"] += 1
-        return False
-
-    def _list_campaigns(self, req: Request) -> Response:
-        if not self._authorised(req):
-            return Response(401, {"status": 401, "msg": "Invalid API key"})
-        early, fault = self._admit()
-        if early is not None:
-            return early
-        if fault is not None:
-            return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
-        try:
-            page = int(req.arg("page", "1") or 1)
-            limit = int(req.arg("limit", str(DEFAULT_LIMIT)) or DEFAULT_LIMIT)
-        except ValueError as exc:
-            return Response(400, {"status": 400, "msg": f"Bad query: {exc}"})
-        if page < 1 or not 1 <= limit <= MAX_LIMIT:
-            return Response(400, {"status": 400, "msg": f"page >= 1 and 1 <= limit <= {MAX_LIMIT}"})
-        with self._lock:
-            self.counters["campaign_pages"] += 1
-            counts = collections.Counter(u.get("campaign_display_id") for u in self._users)
-            listed = select_campaigns(
-                self._campaigns, counts, req.arg("filter") or "ALL", req.arg("channel") or ""
-            )
-        return Response(200, paged("Campaigns", "campaigns", listed, page, limit))
-
-    def _admit(self) -> tuple[Response | None, int | None]:
-        """Count the request; an early answer (401/429/fault) or the fault to apply."""
-        now = time.monotonic()
-        with self._lock:
-            self.counters["requests"] += 1
-            self._window.append(now)
-            while self._window and self._window[0] <= now - 1.0:
-                self._window.popleft()
-            self.max_requests_per_second = max(self.max_requests_per_second, len(self._window))
-            while self._recent and self._recent[0] <= now - 1.0:
-                self._recent.popleft()
-            if self.rate_limit is not None and len(self._recent) >= self.rate_limit:
-                self.counters["rate_limited"] += 1
-                return Response(
-                    429, {"status": 429, "msg": "Too many requests"}, {"Retry-After": "1"}
-                ), None
-            self._recent.append(now)
-            if self._faults:
-                self.counters["faults"] += 1
-                return None, self._faults.pop(0)
-        return None, None
-
-    async def _attributed_users(self, req: Request) -> Response:
-        if not self._authorised(req):
-            return Response(401, {"status": 401, "msg": "Invalid API key"})
-        early, fault = self._admit()
-        if early is not None:
-            return early
-        if fault is not None:
-            return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
-        try:
-            page = int(req.arg("page", "1") or 1)
-            limit = int(req.arg("limit", str(DEFAULT_LIMIT)) or DEFAULT_LIMIT)
-            tz = req.arg("timezone") or "UTC"
-            start = req.arg("start_timestamp")
-            end = req.arg("end_timestamp")
-            lo = _parse_time(start, tz) if start else None
-            hi = _parse_time(end, tz) if end else None
-        except (ValueError, ZoneInfoNotFoundError) as exc:
-            return Response(400, {"status": 400, "msg": f"Bad query: {exc}"})
-        if page < 1 or not 1 <= limit <= MAX_LIMIT:
-            return Response(400, {"status": 400, "msg": f"page >= 1 and 1 <= limit <= {MAX_LIMIT}"})
-        display_id = (req.arg("display_id") or "").strip()
-        if not display_id:  # a guess at the real answer: the docs only mark it required
-            return Response(400, {"status": 400, "msg": "display_id is required"})
-        with self._lock:
-            known = any(c["display_id"] == display_id for c in self._campaigns)
-            faults = self._campaign_faults.get(display_id)
-            fault = faults.pop(0) if faults else None
-        if not known:
-            return Response(404, {"status": 404, "msg": "Campaign not found"})
-        if fault is not None:
-            return DROP if fault == 0 else Response(fault, {"status": fault, "msg": "Injected"})
-        await self._wait_holds(page, display_id)
-        with self._lock:
-            chosen = [
-                (t, i, u)
-                for i, (t, u) in enumerate(zip(self._times, self._users, strict=True))
-                if (lo is None or t >= lo)
-                and (hi is None or t <= hi)
-                and u.get("campaign_display_id") == display_id
-            ]
-            self.counters["pages"] += 1
-        chosen.sort(key=lambda x: (-x[0], -x[1]))  # newest first
-        rows = [u for _t, _i, u in chosen]
-        return Response(200, paged("Attributed users", "users", rows, page, limit))
-
-    async def _wait_holds(self, page: int, display_id: str) -> None:
-        with self._lock:
-            holds = [
-                h
-                for h in self._holds
-                if page >= h.page and h.display_id in (None, display_id) and not h.released.is_set()
-            ]
-        for h in holds:
-            h.reached.set()
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, h.released.wait, 60)
+            return self.api.list_campaigns(req)
+        return await self.api.attributed_users(req)
 
     def _control(self, req: Request) -> Response:
         what = req.path.removeprefix("/_emulator/").strip("/")

@@ -86,7 +86,7 @@ def describe_retry(n: int) -> str:
 
 class RetryFlow(QObject):
     """ "Retry selected": count the delivered users (worker), ask when there are any, then
-    `sync.state.retry_users` (worker: no database write on the GUI thread)."""
+    `sync.ledger.retry_users` (worker: no database write on the GUI thread)."""
 
     finished = Signal(object)  # the number of events queued again, None when cancelled
 
@@ -124,7 +124,7 @@ class RetryFlow(QObject):
 
         def write(_p: object, _c: object) -> int:
             from lr_desktop.store import connect
-            from lr_desktop.sync.state import retry_users
+            from lr_desktop.sync.ledger import retry_users
 
             conn = connect(path)
             try:

@@ -380,7 +380,7 @@ class WatchCycle:
 
 
 def _due(db_path: Path) -> int:
-    from lr_desktop.sync.state import DUE_PENDING
+    from lr_desktop.sync.ledger import DUE_PENDING
 
     conn = connect(db_path)
     try:

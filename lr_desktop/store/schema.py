@@ -82,7 +82,7 @@ def _v1(db: sqlite_utils.Database) -> None:
             "mode": str,
             "started_at": float,
             "ended_at": float,
-            "state": str,  # running | finished | cancelled | stopped | interrupted
+            "state": str,  # running | finished | cancelled | stopped | interrupted (v7: + crashed)
             "total": int,
             "delivered": int,
             "rejected": int,
@@ -176,6 +176,24 @@ def _v6_verify_tables(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+# What `runs.state` may hold from v7 on: the values of `sync.types.RunState`.
+V7_RUN_STATES = ("running", "finished", "cancelled", "stopped", "interrupted", "crashed")
+
+
+def _v7_run_states(db: sqlite_utils.Database) -> None:
+    """`runs.state` holds a known run state and nothing else. v1 listed five; a sync that
+    raised has always written 'crashed', which the list lacked. Triggers rather than a
+    CHECK: SQLite adds a CHECK only by rebuilding the table. Rows already there are kept
+    as they are."""
+    listed = ", ".join(f"'{s}'" for s in V7_RUN_STATES)
+    for name, event in (("insert", "INSERT"), ("update", "UPDATE OF state")):
+        db.execute(
+            f"CREATE TRIGGER runs_state_known_{name} BEFORE {event} ON runs "
+            f"WHEN NEW.state IS NOT NULL AND NEW.state NOT IN ({listed}) "
+            "BEGIN SELECT RAISE(ABORT, 'unknown run state'); END"
+        )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -183,6 +201,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4,
     _v5_delivered_versions,
     _v6_verify_tables,
+    _v7_run_states,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -35,7 +35,7 @@ from lr_desktop.clevertap.payloads import event_record
 from lr_desktop.clevertap.reads import CleverTapReader, CursorRefused, ReadApiError
 
 if TYPE_CHECKING:
-    from lr_desktop.sync.state import Due, SyncStore
+    from lr_desktop.sync.ledger import Due, SyncStore
     from lr_desktop.sync.types import SyncSummary
 
 __all__ = ["CONFIRMED", "Precheck", "settle_flagged"]

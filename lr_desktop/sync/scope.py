@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from lr_desktop.sync.state import HAS_ID
+from lr_desktop.sync.ledger import HAS_ID
 
 
 @dataclass(frozen=True)

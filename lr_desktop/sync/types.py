@@ -11,6 +11,17 @@ class Operation(StrEnum):
     FULL_SYNC = "sync"  # "Sync with CleverTap": every user with a CleverTap ID
 
 
+class RunState(StrEnum):
+    """`runs.state`, for every kind of run; the schema accepts exactly these (schema v7)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    STOPPED = "stopped"  # refused by CleverTap, or an import or pull that failed
+    INTERRUPTED = "interrupted"  # found still running after its process died
+    CRASHED = "crashed"  # a sync that raised an unexpected error
+
+
 @dataclass(frozen=True)
 class Progress:
     operation: str

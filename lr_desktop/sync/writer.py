@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from lr_desktop.sync.state import SyncStore
+from lr_desktop.sync.ledger import SyncStore
 
 MAX_GROUP = 16  # writes per transaction at most
 

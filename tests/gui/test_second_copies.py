@@ -241,7 +241,7 @@ def test_unmatched_user_shows_clevertaps_raw_entry(
 def test_retry_of_delivered_users_asks_and_writes_off_the_gui_thread(
     make_window, qtbot, monkeypatch, small_db: Path, emulator: CleverTapEmulator
 ) -> None:  # type: ignore[no-untyped-def]
-    import lr_desktop.sync.state as state
+    import lr_desktop.sync.ledger as state
 
     w = _synced(make_window, qtbot, small_db, emulator)
     events = w.events

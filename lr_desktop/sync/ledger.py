@@ -1,6 +1,7 @@
-"""The engine's database side. Every state change of an event is one committed
-transaction; `claim` and the result writes are guarded by `status = 'in_flight'`
-so an import that changes a user mid-flight wins (its event stays due)."""
+"""The engine's SQL for state changes: claims, results and run rows, on the writer
+connection. Every state change of an event is one committed transaction. A claim puts an
+event in `inflight` with the fingerprint of the version sent; results land only on that
+version, so an import that changes a user mid-flight wins (its event stays due)."""
 
 from __future__ import annotations
 
@@ -9,208 +10,60 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, RecordBatch
-from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
 from lr_desktop.store import connect, transaction
-from lr_desktop.sync.types import Operation, SyncSummary
+from lr_desktop.sync.due import (
+    CHANGED,
+    DUE_FULL,
+    DUE_FULL_RESEND,
+    DUE_PENDING,
+    HAS_ID,
+    PROFILE_DUE,
+    PROFILE_DUE_CHANGED,
+    RESEND,
+    SELECT,
+    SELECT_NAMES,
+    Due,
+    Outcome,
+    Result,
+    due_condition,
+)
+from lr_desktop.sync.reader import NO_CLAIM, SyncReader, UploadClaim
+from lr_desktop.sync.types import RunState, SyncSummary
+
+__all__ = [  # the vocabulary and the reader, as callers have imported them from here
+    "CHANGED",
+    "DUE_FULL",
+    "DUE_FULL_RESEND",
+    "DUE_PENDING",
+    "HAS_ID",
+    "PROFILE_DUE",
+    "PROFILE_DUE_CHANGED",
+    "RESEND",
+    "Due",
+    "Outcome",
+    "Result",
+    "SyncReader",
+    "SyncStore",
+    "UploadClaim",
+    "due_condition",
+    "retry_users",
+]
 
 T = TypeVar("T")
-HAS_ID = "clevertap_id IS NOT NULL AND clevertap_id != ''"
-
-
-@dataclass(frozen=True)
-class Due:
-    """Which events a run sends: those in `statuses` with a CleverTap ID."""
-
-    statuses: tuple[str, ...]
-
-    @property
-    def sql(self) -> str:
-        listed = ", ".join(f"'{s}'" for s in self.statuses)
-        return f"status IN ({listed}) AND {HAS_ID}"
-
-
-DUE_PENDING = Due(("queued", "failed"))
-DUE_FULL = Due(("queued", "failed", "rejected"))
-# Second copies, only when asked: `changed` (delivered, then the attribution changed),
-# and with a re-send of delivered events also `unmatched` (maybe delivered).
-CHANGED = ("changed",)
-RESEND = ("delivered", "changed", "unmatched")
-DUE_FULL_RESEND = Due(DUE_FULL.statuses + RESEND)
-PROFILE_DUE = (
-    f"{HAS_ID} AND status != 'rejected' "
-    "AND status != 'waiting_id' "  # e.g. a CleverTap ID but no platform: nothing goes out
-    "AND (profile_fingerprint IS NULL OR profile_fingerprint != fingerprint)"
-)
-# A plain send upserts the profile properties of changed users (their event is not re-sent).
-PROFILE_DUE_CHANGED = f"{PROFILE_DUE} AND status = 'changed'"
-
-_SELECT_NAMES = ("rowid", *PAYLOAD_COLUMNS, "fingerprint")
-_SELECT = ", ".join(_SELECT_NAMES)
-
-
-def due_condition(operation: str, resend_delivered: bool, send_changed: bool = False) -> Due:
-    """What a run sends. A re-send of delivered events implies the full sync."""
-    if resend_delivered:
-        return DUE_FULL_RESEND
-    base = DUE_PENDING if operation == Operation.SEND_PENDING else DUE_FULL
-    return Due(base.statuses + CHANGED) if send_changed else base
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one event in one attempt."""
-
-    rowid: int
-    user_id: str | None  # None: read from the event's row when the attempt is written
-    outcome: str  # delivered | rejected | failed | retry | stopped | released
-    http_status: int | None = None
-    code: int | None = None
-    message: str | None = None
-    maybe_duplicated: bool = False
-
-    @classmethod
-    def for_row(
-        cls,
-        row: dict[str, Any],
-        outcome: str,
-        http_status: int | None = None,
-        code: int | None = None,
-        message: str | None = None,
-        maybe_duplicated: bool = False,
-    ) -> Outcome:
-        return cls(
-            row["rowid"], row["user_id"], outcome, http_status, code, message, maybe_duplicated
-        )
-
-
-@dataclass(frozen=True)
-class UploadClaim:
-    """Events claimed for one upload request.
-
-    `plain_ids` are the events whose records SQLite built (`plain_records`: that many
-    comma-separated JSON records, in the same order; `plain_event_ids`: a JSON array of
-    their event ids); `other_rows` are claimed rows to build and pre-check in Python.
-    `had_errors`: some carry an earlier error to clear.
-    """
-
-    plain_ids: list[int]
-    plain_records: str
-    other_rows: list[dict[str, Any]]
-    had_errors: bool
-    pairs: str = "[]"  # JSON [[rowid, fingerprint], ...] of every event in it
-    plain_event_ids: str = ""  # "": not known (rejects are then mapped by parsing records)
-
-    def batch(self, other_records: Sequence[dict[str, Any]] = ()) -> RecordBatch:
-        """The request's records: the SQL-built ones, then `other_records`."""
-        return RecordBatch(
-            other_records,
-            json_records=self.plain_records,
-            json_count=len(self.plain_ids),
-            json_event_ids=self.plain_event_ids,
-        )
-
-    def __len__(self) -> int:
-        return len(self.plain_ids) + len(self.other_rows)
-
-    def only(self, rowids: set[int]) -> UploadClaim:
-        """The part of this claim whose events are in `rowids`."""
-        keep = [i for i, rowid in enumerate(self.plain_ids) if rowid in rowids]
-        records = self.batch()
-        event_ids = json.loads(self.plain_event_ids) if self.plain_event_ids else None
-        return UploadClaim(
-            [self.plain_ids[i] for i in keep],
-            ",".join(json.dumps(records[i], ensure_ascii=False) for i in keep),
-            [r for r in self.other_rows if r["rowid"] in rowids],
-            self.had_errors,
-            json.dumps([p for p in json.loads(self.pairs) if p[0] in rowids]),
-            json.dumps([event_ids[i] for i in keep]) if event_ids is not None else "",
-        )
-
-
-_NO_CLAIM = UploadClaim([], "", [], False)
-
-
-class SyncReader:
-    """A second connection, on its own thread: finds what is due and builds the upload
-    records while the writer records results (WAL: readers never wait for the writer)."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.conn = connect(path, check_same_thread=False)
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def due_rowids(self, due: Due, after: int, limit: int) -> list[int]:
-        """The next due rowids after `after`, in rowid order.
-
-        One query per status: the status index then yields rowids already in order, so
-        each batch costs O(limit) whether 1 or 1,000,000 events are due (a single
-        `status IN (...)` query makes SQLite sort every remaining due row per batch).
-        """
-        ids: list[int] = []
-        for status in due.statuses:
-            # group_concat: one row back instead of `limit` (each row fetched from SQLite
-            # is a GIL hand-off with the event loop thread)
-            (found,) = self.conn.execute(
-                "SELECT group_concat(rowid) FROM (SELECT rowid FROM installs WHERE status = ? "
-                f"AND rowid > ? AND {HAS_ID} ORDER BY rowid LIMIT ?)",
-                (status, after, limit),
-            ).fetchone()
-            if found:
-                ids += map(int, found.split(","))
-        if len(due.statuses) > 1:
-            ids.sort()
-        return ids[:limit]
-
-    def prepare_upload(
-        self, rowids: Sequence[int], due: Due, event_names: tuple[str, str] | None
-    ) -> UploadClaim:
-        """The records of these events if they are still due; `SyncStore.claim_prepared`
-        then claims those whose fingerprint is still the one the records were built from.
-        SQLite builds the records of plain rows when `event_names` (organic, inorganic)
-        are given; other rows come back as rows for Python."""
-        organic, inorganic = event_names or ("", "")
-        plain = PLAIN_ROW if event_names else "0"
-        plain_ids, records, event_ids, others, errors, pairs = self.conn.execute(
-            f"SELECT group_concat(rowid) FILTER (WHERE plain), "
-            f"group_concat({EVENT_RECORD}, ',') FILTER (WHERE plain), "
-            "json_group_array(event_id) FILTER (WHERE plain), "
-            f"json_group_array(json_array({_SELECT})) FILTER (WHERE NOT plain), "
-            "count(*) FILTER (WHERE last_code IS NOT NULL OR last_error IS NOT NULL), "
-            "json_group_array(json_array(rowid, fingerprint)) "
-            f"FROM (SELECT {_SELECT}, last_code, last_error, ({plain}) AS plain "
-            "FROM installs NOT INDEXED WHERE rowid IN (SELECT value FROM json_each(:ids)) "
-            f"AND {due.sql} ORDER BY rowid LIMIT -1)",  # LIMIT: not flattened, `plain` once
-            {
-                "ids": json.dumps(list(rowids)),
-                "organic_event": organic,
-                "inorganic_event": inorganic,
-            },
-        ).fetchone()
-        return UploadClaim(
-            [int(x) for x in plain_ids.split(",")] if plain_ids else [],
-            records or "",
-            [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(others)],
-            bool(errors),
-            pairs,
-            event_ids,
-        )
 
 
 # New status per outcome; None keeps the current one (queued, failed or rejected).
 _NEW_STATUS: dict[str, str | None] = {
-    "rejected": "rejected",
-    "failed": "failed",
-    "retry": None,  # still in flight
-    "stopped": None,  # 400/401/403: the run stops; the event stays as it was (not failed)
-    "released": None,  # cancelled before it was sent
-    "unmatched": "unmatched",  # CleverTap refused something it did not name: maybe delivered
+    Result.REJECTED: "rejected",
+    Result.FAILED: "failed",
+    Result.RETRY: None,  # still in flight
+    Result.STOPPED: None,  # the run stops; the event stays as it was (not failed)
+    Result.RELEASED: None,  # cancelled before it was sent
+    Result.UNMATCHED: "unmatched",  # maybe delivered
 }
 
 
@@ -253,9 +106,9 @@ class SyncStore:
                 "WHERE status = 'in_flight'"
             ).rowcount
             self.conn.execute(
-                "UPDATE runs SET state = 'interrupted', ended_at = coalesce(ended_at, ?) "
-                "WHERE state = 'running' AND kind IN ('send', 'sync')",
-                (time.time(),),
+                "UPDATE runs SET state = ?, ended_at = coalesce(ended_at, ?) "
+                "WHERE state = ? AND kind IN ('send', 'sync')",
+                (RunState.INTERRUPTED, time.time(), RunState.RUNNING),
             )
         return n
 
@@ -263,13 +116,12 @@ class SyncStore:
         """`scope`: what second copies the user asked for (Sync history and `status`)."""
         with self._tx():
             cur = self.conn.execute(
-                "INSERT INTO runs (kind, mode, started_at, state, scope) "
-                "VALUES (?, ?, ?, 'running', ?)",
-                (kind, mode, time.time(), scope),
+                "INSERT INTO runs (kind, mode, started_at, state, scope) VALUES (?, ?, ?, ?, ?)",
+                (kind, mode, time.time(), RunState.RUNNING, scope),
             )
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, summary: SyncSummary, state: str) -> None:
+    def finish_run(self, summary: SyncSummary, state: RunState) -> None:
         detail = {k: v for k, v in summary.to_dict().items() if k not in ("run_id",)}
         with self._tx():
             self.conn.execute(
@@ -303,7 +155,7 @@ class SyncStore:
 
     def rows(self, where: str, after: int, limit: int) -> list[dict[str, Any]]:
         cur = self.conn.execute(  # NOT INDEXED: walk by rowid, never sort
-            f"SELECT {_SELECT} FROM installs NOT INDEXED WHERE rowid > ? AND {where} "
+            f"SELECT {SELECT} FROM installs NOT INDEXED WHERE rowid > ? AND {where} "
             "ORDER BY rowid LIMIT ?",
             (after, limit),
         )
@@ -335,11 +187,11 @@ class SyncStore:
                 (run_id, time.time(), *ids),
             )
             (found,) = self.conn.execute(
-                f"SELECT json_group_array(json_array({_SELECT})) FROM installs NOT INDEXED "
+                f"SELECT json_group_array(json_array({SELECT})) FROM installs NOT INDEXED "
                 f"WHERE rowid IN ({marks})",
                 ids,
             ).fetchone()
-        rows = [dict(zip(_SELECT_NAMES, r, strict=True)) for r in json.loads(found)]
+        rows = [dict(zip(SELECT_NAMES, r, strict=True)) for r in json.loads(found)]
         rows.sort(key=itemgetter("rowid"))
         return rows
 
@@ -347,7 +199,7 @@ class SyncStore:
         """Record prepared events as in flight (committed before the request is sent):
         those still due, not in flight, and unchanged since their records were built."""
         if not prepared:
-            return _NO_CLAIM
+            return NO_CLAIM
         with self._tx():
             n = self.conn.execute(
                 "INSERT INTO inflight (install_rowid, run_id, fingerprint, since) "
@@ -360,7 +212,7 @@ class SyncStore:
             if n == len(prepared):
                 return prepared
             if n <= 0:
-                return _NO_CLAIM
+                return NO_CLAIM
             (found,) = self.conn.execute(
                 "SELECT group_concat(install_rowid) FROM inflight WHERE run_id = :run "
                 "AND install_rowid IN (SELECT value ->> 0 FROM json_each(:pairs))",
@@ -444,7 +296,7 @@ class SyncStore:
         delivered: dict[bool, list[int]] = {False: list(delivered_ids), True: []}
         others: list[Outcome] = []
         for o in outcomes:
-            if o.outcome == "delivered" and kind == "event":
+            if o.outcome == Result.DELIVERED and kind == "event":
                 delivered[o.maybe_duplicated].append(o.rowid)
             else:
                 others.append(o)
@@ -491,7 +343,7 @@ class SyncStore:
                         [
                             (
                                 _NEW_STATUS[o.outcome],
-                                0 if o.outcome == "released" else 1,
+                                0 if o.outcome == Result.RELEASED else 1,
                                 ts,
                                 o.http_status,
                                 o.code,
@@ -500,7 +352,7 @@ class SyncStore:
                                 o.rowid,
                             )
                             for o in others
-                            if (o.outcome == "unmatched") is unmatched
+                            if (o.outcome == Result.UNMATCHED) is unmatched
                         ],
                     )
                 # A possible copy is flagged even on a user changed meanwhile.
@@ -509,7 +361,7 @@ class SyncStore:
                     "WHERE rowid = ? AND possibly_duplicated = 0",
                     [(o.rowid,) for o in others if o.maybe_duplicated],
                 )
-                done = [(o.rowid,) for o in others if o.outcome != "retry"]
+                done = [(o.rowid,) for o in others if o.outcome != Result.RETRY]
                 conn.executemany("DELETE FROM inflight WHERE install_rowid = ?", done)
 
     def mark_profiles(self, done: Sequence[tuple[str, int]]) -> None:
