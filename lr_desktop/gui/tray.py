@@ -43,8 +43,8 @@ class TrayController(QObject):
     # -- automatic mode --------------------------------------------------------------------
     def automatic(self) -> bool:
         w = self.window
-        pull = w._autopull is not None and w._autopull.enabled
-        return bool(pull or w._send_automatically())
+        pull = w.runs.made_autopull is not None and w.runs.made_autopull.enabled
+        return bool(pull or w.runs.send_automatically())
 
     def refresh(self, *_args: object) -> None:
         """Read the state again (off the GUI thread) after a run, a pull or a setting."""
