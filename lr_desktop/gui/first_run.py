@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from lr_desktop.gui.changes import SETUP, Topic
 from lr_desktop.setup_state import SetupState
 
 if TYPE_CHECKING:
@@ -85,6 +86,11 @@ class FirstRun(QObject):
         layout = window.centralWidget().layout()
         layout.insertWidget(0, self.checklist)  # type: ignore[attr-defined]
         self.state: SetupState | None = None
+        window.runner.changed.connect(self._data_changed)
+
+    def _data_changed(self, topics: frozenset[Topic]) -> None:
+        if topics & SETUP:
+            self.refresh()
 
     def refresh(self) -> None:
         """Read the steps done (a few indexed lookups) and show them."""

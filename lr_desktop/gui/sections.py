@@ -15,6 +15,9 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QStackedWidget, QWidget
 
+from lr_desktop.gui import changes
+from lr_desktop.gui.changes import Topic
+
 if TYPE_CHECKING:
     from lr_desktop.gui.main_window import MainWindow
     from lr_desktop.gui.views.linkrunner_form import LinkrunnerForm
@@ -42,6 +45,7 @@ class Sections(QObject):
         self.events_splitter: Any = None  # saved splitter state, applied when built
         # the Install events view's actions, stood in for until it is built
         self.events_proxies: list[tuple[QMenu, QAction, str]] = []
+        window.runner.changed.connect(self.refresh)
 
     def is_built(self, index: int) -> bool:
         return index in self._built
@@ -144,6 +148,21 @@ class Sections(QObject):
         return HistoryView(w.db_path, w.runner, w.retry_users, lambda: host_of(w.source.public()))
 
     # -- refreshing what is loaded ---------------------------------------------------------
+    def refresh(self, topics: frozenset[Topic]) -> None:
+        """The change notice: each loaded section shows what changed."""
+        if self._w.closing:
+            return
+        if Topic.USERS in topics:
+            self.reload_events(networks=True)
+        elif Topic.EVENTS in topics:
+            self.reload_events()
+        elif Topic.ROWS in topics:
+            self.refresh_event_rows()
+        if topics & changes.OVERVIEW:
+            self.refresh_overview()
+        if Topic.RUNS in topics:
+            self.refresh_history()
+
     def refresh_overview(self) -> None:
         if OVERVIEW in self._loaded:
             self._built[OVERVIEW].refresh()  # type: ignore[attr-defined]

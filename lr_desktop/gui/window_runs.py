@@ -172,16 +172,13 @@ class Runs(QObject):
             w.sections.refresh_overview()
 
     def _sync_finished(self, result: object) -> None:
+        """The sections refresh themselves (the runner's change notice); the status line
+        repeats the summary."""
         from lr_desktop.sync import SyncSummary
 
         w = self._w
         if w.closing:
             return
-        w.sections.reload_events()
-        w.sections.refresh_overview()
-        w.sections.refresh_history()
-        w.first_run.refresh()
-        w.sync_panel.refresh_changed()
         if isinstance(result, SyncSummary):
             w.show_status(w.sync_panel.label.text())
 
