@@ -196,12 +196,7 @@ class Runs(QObject):
         if isinstance(report, Exception):
             w.show_status(f"Import failed: {report}")
             return
-        w.show_status(describe_report(report))
-        w.first_run.refresh()
-        w.sync_panel.refresh_changed()
-        w.sections.reload_events(networks=True)
-        w.sections.refresh_overview()
-        w.sections.refresh_history()
+        w.show_status(describe_report(report))  # the sections refresh themselves
         if self.send_automatically():
             send_pending(w)
 
