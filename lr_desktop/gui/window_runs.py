@@ -257,18 +257,9 @@ class Runs(QObject):
             form.show_last_pull(outcome.settings)
         if not outcome.quiet:
             w.show_status(describe_pull(outcome))
-        report = outcome.report
+        report = outcome.report  # the sections refresh themselves (changes.of_pull)
         if report is None or report.cancelled:
             return
-        w.first_run.refresh()
-        if report.imported:
-            w.sections.reload_events(networks=True)
-        elif report.updated:
-            w.sections.refresh_event_rows()
-        if report.imported or report.updated:
-            w.sections.refresh_overview()
-            w.sync_panel.refresh_changed()
-        w.sections.refresh_history()
         if outcome.send and outcome.due:
             send_pending(w)
 
