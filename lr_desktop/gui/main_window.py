@@ -125,7 +125,6 @@ class MainWindow(QMainWindow):
 
         self.sync_panel = SyncPanel(self.db_path, self.source, self.runner)
         self.check_panel = CheckPanel(self.db_path, self.source, self.runner)
-        self.check_panel.finished.connect(self._check_finished)
         self.sections = Sections(self)
         self.stack = self.sections.stack
 
@@ -172,11 +171,6 @@ class MainWindow(QMainWindow):
             self.sidebar.setCurrentRow(0)
         self.sections.startup = False
         self._first_paint = _FirstPaint(self, self._start_background)
-
-    def _check_finished(self, _result: object) -> None:
-        """A CleverTap check ended: the Overview's card (and counts) show it."""
-        if self.sections.is_built(OVERVIEW):
-            self.overview.refresh()
 
     # -- sections, built on first use ------------------------------------------------------
     @property

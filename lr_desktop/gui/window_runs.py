@@ -144,9 +144,7 @@ class Runs(QObject):
                 w.show_status("Retry cancelled: nothing was queued again.")
             else:
                 assert isinstance(n, int)
-                w.show_status(describe_retry(n))
-            w.sections.refresh_event_rows()
-            w.sections.refresh_overview()
+                w.show_status(describe_retry(n))  # the rows refresh themselves
 
         self.retry_flow.retry(user_ids, done)
 
@@ -265,13 +263,8 @@ class Runs(QObject):
 
     def _mapping_finished(self, report: object) -> None:
         w = self._w
-        if w.closing:
-            return
-        w.sections.refresh_history()
-        if isinstance(report, Exception):
-            return
-        w.sections.reload_events()
-        w.sections.refresh_overview()
+        if w.closing or isinstance(report, Exception):
+            return  # the sections refresh themselves (changes.of_mapping)
         matched: Any = getattr(report, "matched", 0)
         w.show_status(
             f"ID mapping: {matched:,} user{'s' if matched != 1 else ''} got a CleverTap ID."
