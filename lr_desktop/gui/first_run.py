@@ -27,7 +27,7 @@ def read_state(db_path: Path) -> SetupState:
     from lr_desktop.setup_state import setup_state
     from lr_desktop.store import connect
 
-    conn = connect(db_path)
+    conn = connect(db_path, readonly=True)  # on the GUI thread: no write, no migration
     try:
         return setup_state(conn)
     finally:
