@@ -11,10 +11,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from lr_desktop.gui.changes import SETUP, Topic
-from lr_desktop.setup_state import SetupState
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the core's setup state is read after the first paint
     from lr_desktop.gui.main_window import MainWindow
+    from lr_desktop.setup_state import SetupState
 
 STEPS = (
     ("clevertap", "Connect CleverTap", "integrations", "Open Integrations"),
