@@ -40,7 +40,8 @@ class FirstRunChecklist(QFrame):
     link_activated = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="firstRun")
+        super().__init__(parent)
+        self.setObjectName("firstRun")
         self.setProperty("card", True)
         self.state: SetupState | None = None
         self.title = QLabel("<b>Get started</b> — three steps to your installs in CleverTap")
@@ -49,7 +50,8 @@ class FirstRunChecklist(QFrame):
         lay.setContentsMargins(14, 10, 14, 10)
         lay.addWidget(self.title)
         for key, _text, _link, _label in STEPS:
-            label = QLabel(objectName=f"step_{key}")
+            label = QLabel()
+            label.setObjectName(f"step_{key}")
             label.setOpenExternalLinks(False)
             label.linkActivated.connect(self.link_activated)
             self.steps[key] = label
@@ -83,8 +85,11 @@ class FirstRun(QObject):
         self._window = window
         self.checklist = FirstRunChecklist()
         self.checklist.link_activated.connect(self._follow)
-        layout = window.centralWidget().layout()
-        layout.insertWidget(0, self.checklist)  # type: ignore[attr-defined]
+        central = window.centralWidget()
+        assert central is not None
+        layout = central.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(0, self.checklist)
         self.state: SetupState | None = None
         window.runner.changed.connect(self._data_changed)
 

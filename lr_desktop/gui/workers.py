@@ -93,11 +93,11 @@ class Task(QObject, Generic[T]):
         self._changes = changes
         self.outcome: object = None  # the result, or the exception, once known
         self.changed: frozenset[Topic] = frozenset()
-        self.thread = QThread()
-        self.thread.setObjectName(f"lr-{name}")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName(f"lr-{name}")
         self.worker = Worker(fn, self.cancel_event)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.worker.run)
         self.worker.progress.connect(self._progress)
         self.worker.succeeded.connect(self._succeeded)
         self.worker.failed.connect(self._failed)
@@ -106,13 +106,13 @@ class Task(QObject, Generic[T]):
         # (Qt is imported here: PySide6 builds all of its ~100 enums on import, ~20 ms.)
         from PySide6.QtCore import Qt
 
-        self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-        self.thread.finished.connect(self._thread_finished)
+        self.worker.finished.connect(self.worker_thread.quit, Qt.ConnectionType.DirectConnection)
+        self.worker_thread.finished.connect(self._thread_finished)
         self.running = False
 
     def start(self) -> None:
         self.running = True
-        self.thread.start()
+        self.worker_thread.start()
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -120,7 +120,7 @@ class Task(QObject, Generic[T]):
     def wait(self, ms: int = 60_000) -> bool:
         if not self.running:
             return True
-        return self.thread.wait(ms)
+        return self.worker_thread.wait(ms)
 
     @Slot(object)
     def _progress(self, value: object) -> None:
