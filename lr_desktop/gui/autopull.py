@@ -18,8 +18,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from lr_desktop import secrets
+from lr_desktop.clevertap.config_source import ConfigSource
 from lr_desktop.gui import changes
-from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.linkrunner_source import (
     LinkrunnerSource,
     NoApiKey,

@@ -10,8 +10,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
+from lr_desktop.clevertap.config_source import ConfigSource
 from lr_desktop.gui.changes import Topic
-from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.elided_label import ElidedLabel
 from lr_desktop.gui.workers import Task, TaskRunner
 

@@ -28,9 +28,9 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QSize, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QVBoxLayout, QWidget
 
 from lr_desktop import APP_NAME
+from lr_desktop.clevertap.config_source import ConfigSource
 from lr_desktop.gui import window_close
 from lr_desktop.gui.check_panel import CheckPanel
-from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.sections import EVENTS, HISTORY, INTEGRATIONS, OVERVIEW, SECTIONS, Sections
 from lr_desktop.gui.sync_panel import SyncPanel
 from lr_desktop.gui.window_actions import build_actions

@@ -23,7 +23,7 @@ from lr_desktop.gui.elided_label import ElidedLabel
 from lr_desktop.gui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
-    from lr_desktop.gui.config_source import ConfigSource
+    from lr_desktop.clevertap.config_source import ConfigSource
     from lr_desktop.sync import Operation, Progress, SyncSummary
     from lr_desktop.sync.scope import SecondCopies
 
