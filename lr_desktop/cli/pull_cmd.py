@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = db_path(args)
     if args.watch:  # unattended (e.g. the systemd unit): the window's rotating log file too
-        from lr_desktop.gui.logsetup import setup_logging
+        from lr_desktop.logsetup import setup_logging
 
         log_path = setup_logging()
         log.info("headless pull started (send: %s); log %s", bool(args.send), log_path)

@@ -51,8 +51,9 @@ def run(
     """Open the window on `db_path` (or on a fresh demo) and run until it closes
     (`smoke_sync`: press Sync once, quit when it is done; `smoke_paint`: quit at the first
     paint; see gui/smoke.py)."""
-    from lr_desktop.gui.logsetup import install_excepthook, setup_logging
+    from lr_desktop.gui.excepthook import install_excepthook
     from lr_desktop.gui.stop_signals import StopOnSignals
+    from lr_desktop.logsetup import setup_logging
 
     log_path = setup_logging()
     app = make_app()

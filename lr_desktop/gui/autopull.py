@@ -3,8 +3,8 @@
 `AutoPull` runs one pull (`linkrunner.pull.pull_once`) on a worker thread every N
 minutes, never two at once and never while a Sync with CleverTap runs (a round that
 finds one running follows it when it ends). What each round did comes back through
-`finished` as a `PullOutcome`; the window shows it, refreshes the table and, when "Send
-automatically" is on, sends what is due. Where the key and settings come from:
+`finished` as a `PullOutcome`; the window shows it and, when "Send automatically" is on,
+sends what is due; the sections refresh themselves from the runner's change notice. Where the key and settings come from:
 `linkrunner_source.LinkrunnerSource`.
 """
 
@@ -18,7 +18,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from lr_desktop import secrets
-from lr_desktop.gui.config_source import ConfigSource
+from lr_desktop.clevertap.config_source import ConfigSource
+from lr_desktop.gui import changes
 from lr_desktop.gui.linkrunner_source import (
     LinkrunnerSource,
     NoApiKey,
@@ -90,7 +91,7 @@ class AutoPull(QObject):
         self._config = config
         self._runner = runner
         self._sync_running = sync_running
-        self._task: Task | None = None
+        self._task: Task[PullOutcome] | None = None
         self._deferred = False
         self._stopped = False
         self.enabled = False
@@ -157,9 +158,13 @@ class AutoPull(QObject):
             )
 
         self._task = self._runner.start(
-            "linkrunner-pull", work, on_success=self._succeeded, on_failure=self._failed
+            "linkrunner-pull",
+            work,
+            on_success=self._succeeded,
+            on_failure=self._failed,
+            on_done=self._ended,
+            changes=lambda outcome: changes.of_pull(getattr(outcome, "report", None)),
         )
-        self._task.done.connect(self._ended)
         self.running_changed.emit(True)
         self.started.emit()
         return True

@@ -10,7 +10,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
-from lr_desktop.gui.config_source import ConfigSource
+from lr_desktop.clevertap.config_source import ConfigSource
+from lr_desktop.gui.changes import Topic
 from lr_desktop.gui.elided_label import ElidedLabel
 from lr_desktop.gui.workers import Task, TaskRunner
 
@@ -61,7 +62,7 @@ class CheckPanel(QWidget):
         self._db_path = Path(db_path)
         self._source = source
         self._runner = runner
-        self._task: Task | None = None
+        self._task: Task[Any] | None = None
         self.last_summary: Any = None
         self.last_error: Exception | None = None
         self.check_button = QPushButton("Check CleverTap")
@@ -113,8 +114,9 @@ class CheckPanel(QWidget):
             on_success=self._succeeded,
             on_failure=self._failed,
             on_progress=self._progress,
+            on_done=self._ended,
+            changes={Topic.CHECK},
         )
-        self._task.done.connect(self._ended)
         self.running_changed.emit(True)
         return True
 

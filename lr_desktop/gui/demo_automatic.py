@@ -49,7 +49,7 @@ class DemoAutomatic(QObject):
         box.button(QMessageBox.StandardButton.Yes).setText("Turn on automatic mode")
         box.button(QMessageBox.StandardButton.No).setText("Not now")
         yes = box.button(QMessageBox.StandardButton.Yes)
-        box.buttonClicked.connect(lambda b: b is yes and self.turn_on())
+        box.buttonClicked.connect(lambda b: self.turn_on() if b is yes else None)
         self.box = box
         box.open()
 

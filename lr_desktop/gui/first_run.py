@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from lr_desktop.setup_state import SetupState
+from lr_desktop.gui.changes import SETUP, Topic
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the core's setup state is read after the first paint
     from lr_desktop.gui.main_window import MainWindow
+    from lr_desktop.setup_state import SetupState
 
 STEPS = (
     ("clevertap", "Connect CleverTap", "integrations", "Open Integrations"),
@@ -26,7 +27,7 @@ def read_state(db_path: Path) -> SetupState:
     from lr_desktop.setup_state import setup_state
     from lr_desktop.store import connect
 
-    conn = connect(db_path)
+    conn = connect(db_path, readonly=True)  # on the GUI thread: no write, no migration
     try:
         return setup_state(conn)
     finally:
@@ -39,7 +40,8 @@ class FirstRunChecklist(QFrame):
     link_activated = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="firstRun")
+        super().__init__(parent)
+        self.setObjectName("firstRun")
         self.setProperty("card", True)
         self.state: SetupState | None = None
         self.title = QLabel("<b>Get started</b> — three steps to your installs in CleverTap")
@@ -48,7 +50,8 @@ class FirstRunChecklist(QFrame):
         lay.setContentsMargins(14, 10, 14, 10)
         lay.addWidget(self.title)
         for key, _text, _link, _label in STEPS:
-            label = QLabel(objectName=f"step_{key}")
+            label = QLabel()
+            label.setObjectName(f"step_{key}")
             label.setOpenExternalLinks(False)
             label.linkActivated.connect(self.link_activated)
             self.steps[key] = label
@@ -82,9 +85,17 @@ class FirstRun(QObject):
         self._window = window
         self.checklist = FirstRunChecklist()
         self.checklist.link_activated.connect(self._follow)
-        layout = window.centralWidget().layout()
-        layout.insertWidget(0, self.checklist)  # type: ignore[attr-defined]
+        central = window.centralWidget()
+        assert central is not None
+        layout = central.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(0, self.checklist)
         self.state: SetupState | None = None
+        window.runner.changed.connect(self._data_changed)
+
+    def _data_changed(self, topics: frozenset[Topic]) -> None:
+        if topics & SETUP:
+            self.refresh()
 
     def refresh(self) -> None:
         """Read the steps done (a few indexed lookups) and show them."""

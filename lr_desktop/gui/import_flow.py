@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lr_desktop.gui import changes
 from lr_desktop.gui.workers import Task, TaskRunner
 
 IMPORT_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson")
@@ -119,7 +120,7 @@ class ImportFlow(QObject):
         self._db_path = Path(db_path)
         self._runner = runner
         self._parent = parent
-        self._task: Task | None = None
+        self._task: Task[Any] | None = None
         self.dialog: RejectionsDialog | None = None
         self.last_report: Any = None
         self._quiet = False  # tests and scripts: no dialog
@@ -176,8 +177,9 @@ class ImportFlow(QObject):
             on_progress=lambda p: self.progressed.emit(
                 f"Import: {p}" if isinstance(p, str) else describe_progress(p)
             ),
+            on_done=self._ended,
+            changes=changes.of_import,
         )
-        self._task.done.connect(self._ended)
         self.started.emit()
         return True
 

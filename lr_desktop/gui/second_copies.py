@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from lr_desktop.gui.changes import Topic
+
 if TYPE_CHECKING:
     from lr_desktop.gui.workers import TaskRunner
     from lr_desktop.sync.scope import SecondCopies
@@ -115,11 +117,13 @@ class RetryFlow(QObject):
             if delivered and not confirm_retry(self._parent, delivered, len(ids)):
                 self._done(None, on_done)
                 return
-            self._runner.start(
+            # done once the thread ended: the runner's change notice (the rows) follows
+            task = self._runner.start(
                 "retry",
                 write,
-                on_success=lambda n: self._done(n, on_done),
-                on_failure=lambda exc: self._failed(exc, on_done),
+                on_done=lambda: self._done(task.outcome, on_done),
+                on_failure=lambda _exc: None,
+                changes={Topic.ROWS},
             )
 
         def write(_p: object, _c: object) -> int:

@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lr_desktop.gui import changes
 from lr_desktop.gui.elided_label import ElidedLabel
 from lr_desktop.gui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
-    from lr_desktop.gui.config_source import ConfigSource
+    from lr_desktop.clevertap.config_source import ConfigSource
     from lr_desktop.sync import Operation, Progress, SyncSummary
     from lr_desktop.sync.scope import SecondCopies
 
@@ -135,7 +136,7 @@ class SyncPanel(QWidget):
         self._db_path = Path(db_path)
         self._source = source
         self._runner = runner
-        self._task: Task | None = None
+        self._task: Task[tuple[SyncSummary, str | None]] | None = None
         self._again: Operation | None = None
         self._asking = False  # counting second copies / the question is open
         self._run_resend = False  # the running run re-sends delivered events
@@ -174,6 +175,12 @@ class SyncPanel(QWidget):
         self.changed_link.linkActivated.connect(lambda _l: self.send_changed())
         self.changed_link.hide()
         lay.addWidget(self.changed_link)
+        runner.changed.connect(self._data_changed)
+
+    def _data_changed(self, topics: frozenset[changes.Topic]) -> None:
+        """Users or events changed: count the users changed since delivery again."""
+        if topics & changes.TABLE_ROWS and not getattr(self.window(), "closing", False):
+            self.refresh_changed()
 
     @property
     def running(self) -> bool:
@@ -255,8 +262,9 @@ class SyncPanel(QWidget):
             on_success=self._succeeded,
             on_failure=self._failed,
             on_progress=self._progress,
+            on_done=self._ended,
+            changes=changes.of_sync,
         )
-        self._task.done.connect(self._ended)
         self.sync_running.emit(True)
         self.started.emit(str(operation))
         return True

@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMenu, QMessageBox, QSystemTrayIcon
 
-from lr_desktop.automation import AutomationState, finished_runs_after, notification, read_state
-from lr_desktop.automation import tooltip as state_tooltip
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the core's automation (and the store under it) loads after the paint
+    from lr_desktop.automation import AutomationState
     from lr_desktop.gui.main_window import MainWindow
 
 CLOSE_TO_TRAY_KEY = "tray/close_to_tray"  # "true" | "false"; absent: not asked yet
@@ -43,8 +41,8 @@ class TrayController(QObject):
     # -- automatic mode --------------------------------------------------------------------
     def automatic(self) -> bool:
         w = self.window
-        pull = w._autopull is not None and w._autopull.enabled
-        return bool(pull or w._send_automatically())
+        pull = w.runs.made_autopull is not None and w.runs.made_autopull.enabled
+        return bool(pull or w.runs.send_automatically())
 
     def refresh(self, *_args: object) -> None:
         """Read the state again (off the GUI thread) after a run, a pull or a setting."""
@@ -54,6 +52,7 @@ class TrayController(QObject):
         db_path, seen = self.window.db_path, self._seen
 
         def work(_p: Any, _c: Any) -> tuple[AutomationState, list]:
+            from lr_desktop.automation import finished_runs_after, read_state
             from lr_desktop.store import connect
 
             conn = connect(db_path)
@@ -71,6 +70,9 @@ class TrayController(QObject):
         self._reading = False
 
     def _read(self, result: tuple[AutomationState, list]) -> None:
+        from lr_desktop.automation import notification
+        from lr_desktop.automation import tooltip as state_tooltip
+
         state, new = result
         self.state = state
         self.tooltip = state_tooltip(state)

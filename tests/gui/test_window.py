@@ -173,7 +173,7 @@ def _window_mid_sync(make_window, qtbot, sample_db: Path, emulator: CleverTapEmu
 
 
 def _assert_sync_cancelled(w, sample_db: Path) -> None:  # type: ignore[no-untyped-def]
-    assert not w.sync_panel._task or not w.sync_panel._task.thread.isRunning()
+    assert not w.sync_panel._task or not w.sync_panel._task.worker_thread.isRunning()
     conn = connect(sample_db)
     assert conn.execute("SELECT state FROM runs").fetchone()[0] == "cancelled"
     conn.close()

@@ -178,7 +178,7 @@ def test_no_secret_leaks_anywhere(tmp_path: Path, qtbot, memory_keyring, caplog)
             assert res.returncode == 0, res.stderr
         assert "set (hidden)" in out.items[-6][1].decode()  # config show saw both secrets
         # 7. an attribution sync in this process, logging at DEBUG into the app's log file
-        from lr_desktop.gui.logsetup import setup_logging
+        from lr_desktop.logsetup import setup_logging
 
         log_path = setup_logging(log_dir())
         root = logging.getLogger()

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from lr_desktop.clevertap.config import CleverTapConfig, Secrets
+from lr_desktop.clevertap.config_source import ConfigSource
 from lr_desktop.clevertap.env_overrides import Override, overrides_in_force
 from lr_desktop.clevertap.regions import REGION_HOSTS
 from lr_desktop.gui.busy_buttons import set_busy
-from lr_desktop.gui.config_source import ConfigSource
 from lr_desktop.gui.unsaved import UnsavedMarker, show_overrides
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable

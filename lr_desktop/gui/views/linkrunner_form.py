@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lr_desktop.gui import changes
 from lr_desktop.gui.busy_buttons import set_busy
 from lr_desktop.gui.interval_box import IntervalSpinBox
 from lr_desktop.gui.linkrunner_source import (
@@ -306,27 +307,30 @@ class LinkrunnerForm(QGroupBox):
         self.mapping_button.setEnabled(False)
         self.mapping_label.setProperty("error", False)
         self.mapping_label.setText(f"Importing {path.name}…")
-        self._runner.start(
+        task = self._runner.start(
             "linkrunner-mapping",
             lambda _p, _c: import_id_mapping(db_path, path),
             on_success=lambda report: self._mapped(report, path.name),
             on_failure=self._mapping_failed,
+            on_done=lambda: self._mapping_ended(task.outcome),
+            changes=changes.of_mapping,
         )
         return True
 
     def _mapped(self, report: Any, name: str) -> None:
-        self._mapping = False
-        self.mapping_button.setEnabled(True)
         self.mapping_label.setText(describe_mapping(report, name))
         self.mapping_label.style().polish(self.mapping_label)
-        self.mapping_finished.emit(report)
+
+    def _mapping_ended(self, outcome: object) -> None:
+        """The report or the exception; the runner's change notice follows."""
+        self._mapping = False
+        self.mapping_button.setEnabled(True)
+        self.mapping_finished.emit(outcome)
         self.action_finished.emit("mapping")
 
     def _mapping_failed(self, exc: Exception) -> None:
         from lr_desktop.linkrunner.idmap import MappingFileError
 
-        self._mapping = False
-        self.mapping_button.setEnabled(True)
         if isinstance(exc, MappingFileError):
             text = f"Nothing was changed. {exc}"
         else:
@@ -337,5 +341,3 @@ class LinkrunnerForm(QGroupBox):
         self.mapping_label.setText(text)
         self.mapping_label.setProperty("error", True)
         self.mapping_label.style().polish(self.mapping_label)
-        self.mapping_finished.emit(exc)
-        self.action_finished.emit("mapping")

@@ -21,10 +21,14 @@ class ConfigSource:
         return self._demo is not None
 
     def _stored(self) -> CleverTapConfig:
+        """Read-only (the window calls `public` on its own thread): no migration, no
+        write; a database not created yet holds the defaults."""
         from lr_desktop.clevertap.config import load_config
         from lr_desktop.store import connect
 
-        conn = connect(self.db_path)
+        if not self.db_path.exists():
+            return load_config(None)
+        conn = connect(self.db_path, readonly=True)
         try:
             return load_config(conn)
         finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lr_desktop.gui.logsetup import setup_logging
+from lr_desktop.logsetup import setup_logging
 
 
 @pytest.fixture

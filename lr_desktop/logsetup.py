@@ -1,18 +1,13 @@
-"""Logging to a file under the platform's log folder, and an excepthook that shows
-uncaught errors (also those raised in slots) in a dialog. Nothing logged holds a secret:
-every record passes the core's URL redaction."""
+"""Logging to a rotating file under the platform's log folder, for the window and for
+the headless `pull --watch`. Nothing logged holds a secret: every record passes the
+core's URL redaction."""
 
 from __future__ import annotations
 
 import logging
-import sys
-import traceback
 from pathlib import Path
-from types import TracebackType
 
 from lr_desktop.paths import log_dir
-
-log = logging.getLogger("lr_desktop.gui")
 
 
 def redact_url(text: str) -> str:
@@ -69,31 +64,3 @@ def setup_logging(directory: Path | None = None) -> Path:
     root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return path
-
-
-def install_excepthook(log_path: Path) -> None:
-    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        if issubclass(exc_type, KeyboardInterrupt):
-            sys.__excepthook__(exc_type, exc, tb)
-            return
-        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
-        text = redact_url("".join(traceback.format_exception(exc_type, exc, tb)))
-        sys.__stderr__.write(text) if sys.__stderr__ else None
-        show_error_dialog(f"{exc_type.__name__}: {redact_url(str(exc))}", text, log_path)
-
-    sys.excepthook = hook
-
-
-def show_error_dialog(summary: str, details: str, log_path: Path) -> None:
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    if QApplication.instance() is None:
-        return
-    box = QMessageBox(
-        QMessageBox.Icon.Critical,
-        "Something went wrong",
-        "Linkrunner Desktop hit an unexpected error. Your data is safe; the action "
-        f"may not have finished.\n\n{summary}\n\nDetails were written to {log_path}.",
-    )
-    box.setDetailedText(details)
-    box.exec()
