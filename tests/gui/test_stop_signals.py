@@ -18,6 +18,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
 def test_a_signal_reaches_the_gui_thread(qtbot) -> None:
+    # what was there before (Python's default, or SIG_IGN when the suite runs as a
+    # background job of a shell): remove() must put exactly that back
+    before = signal.getsignal(signal.SIGINT)
     stopped: list[bool] = []
     stopper = StopOnSignals(lambda: stopped.append(True))
     try:
@@ -27,7 +30,7 @@ def test_a_signal_reaches_the_gui_thread(qtbot) -> None:
         assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL
     finally:
         stopper.remove()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
     assert signal.set_wakeup_fd(-1) == -1  # the wakeup fd is given back too
 
 

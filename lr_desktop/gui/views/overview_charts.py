@@ -111,6 +111,11 @@ class OverviewCharts(QWidget):
         charts.setColumnStretch(0, 2)
         charts.setColumnStretch(1, 2)
         charts.setColumnStretch(2, 1)  # the donut needs less width than the bar labels
+        # the bar charts' height decides how many bars they show; the per-day chart reads
+        # well at its minimum, so the rows below get the larger share (five campaigns at
+        # 1280x800 with the first-run checklist and the CleverTap check card above)
+        charts.setRowStretch(0, 2)
+        charts.setRowStretch(1, 3)
         self._stats: OverviewStats | None = None
         self._bars_shown = MAX_BARS
         self._bar_views = (network, campaign)
