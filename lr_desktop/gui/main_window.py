@@ -288,6 +288,7 @@ class MainWindow(QMainWindow):
         """A CleverTap check ended: the Overview's card (and counts) show it."""
         if OVERVIEW in self._sections:
             self.overview.refresh()
+        self._reload_events()  # the "In CleverTap" column and filter, and settled states
 
     # -- sections, built on first use ------------------------------------------------------
     @property
