@@ -1,4 +1,5 @@
-"""The events table's columns: delivery status second (after the user ID), a chooser
+"""The events table's columns: delivery status second (after the user ID) and "In
+CleverTap" third, a chooser
 (the header's context menu) to show or hide columns, and widths, order and hidden
 columns remembered across sessions (QSettings; the header's own saved state)."""
 
@@ -13,6 +14,7 @@ from lr_desktop import APP_ID
 SETTINGS_KEY = "events/header"
 ORGANIZATION = "Linkrunner"  # main_window.ORGANIZATION (imported there from here would cycle)
 ALWAYS_SHOWN = ("user_id",)
+UP_FRONT = ("status", "ct_verdict")  # by default right after the user ID, in this order
 
 
 class ColumnChooser(QObject):
@@ -32,8 +34,7 @@ class ColumnChooser(QObject):
         self._save_timer.timeout.connect(self.save)
         header.setSectionsMovable(True)
         header.setFirstSectionMovable(False)
-        status = keys.index("status")
-        header.moveSection(header.visualIndex(status), 1)  # the default: status second
+        self._up_front()
         state = self._settings.value(SETTINGS_KEY)
         if isinstance(state, QByteArray | bytes) and state:
             header.restoreState(QByteArray(state))
@@ -71,10 +72,14 @@ class ColumnChooser(QObject):
         for i in range(header.count()):
             header.setSectionHidden(i, False)
             header.moveSection(header.visualIndex(i), i)
-        header.moveSection(header.visualIndex(self._keys.index("status")), 1)
+        self._up_front()
         for a in self.actions.values():
             a.setChecked(True)
         self._changed()
+
+    def _up_front(self) -> None:
+        for place, key in enumerate((k for k in UP_FRONT if k in self._keys), 1):
+            self._header.moveSection(self._header.visualIndex(self._keys.index(key)), place)
 
     def _changed(self, *_: object) -> None:
         self._save_timer.start()

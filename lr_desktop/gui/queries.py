@@ -19,8 +19,9 @@ from lr_desktop.model import INORGANIC, ORGANIC, Status
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # column of `installs` (also the ORDER BY key)
+    key: str  # column of `installs` (also the ORDER BY key), or a ROW_SQL expression
     title: str
+    sortable: bool = True
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -35,10 +36,39 @@ COLUMNS: tuple[Column, ...] = (
     Column("attempts", "Attempts"),
     Column("last_attempt_at", "Last attempt"),
     Column("last_code", "CleverTap's answer"),
+    # Last, so a header state saved before it existed keeps its columns (shown third).
+    Column("ct_verdict", "In CleverTap", sortable=False),
 )
-SORTABLE = {c.key for c in COLUMNS}
-# what a table row holds: the columns plus what the last one shows
-ROW_COLUMNS = ("rowid", *(c.key for c in COLUMNS), "last_error", "last_http_status")
+SORTABLE = {c.key for c in COLUMNS if c.sortable}
+
+# The last finished CleverTap check (verify/): an uncorrelated subquery, run once per
+# statement. A user's verdict in it is one probe of idx_ct_verdicts_user (user_id,
+# check_id) per row read, inside the page query; "unknown here" verdicts belong to
+# users the check did not find locally (one a user imported later may share an id).
+LAST_CHECK_SQL = "(SELECT max(id) FROM ct_checks WHERE state = 'finished')"
+_VERDICT_OF = (
+    "(SELECT {col} FROM ct_verdicts WHERE user_id = installs.user_id "
+    f"AND check_id = {LAST_CHECK_SQL} AND verdict != 'unknown_here' ORDER BY id DESC LIMIT 1)"
+)
+# row column -> the SQL that reads it (plain columns of installs read themselves)
+ROW_SQL = {
+    "ct_verdict": _VERDICT_OF.format(col="verdict"),
+    "ct_copies": _VERDICT_OF.format(col="copies"),
+    "ct_fields": _VERDICT_OF.format(col="fields"),
+    "ct_check": LAST_CHECK_SQL,
+}
+# what a table row holds: the columns plus what the answer and verdict columns show
+ROW_COLUMNS = (
+    "rowid",
+    *(c.key for c in COLUMNS),
+    "last_error",
+    "last_http_status",
+    "ct_copies",
+    "ct_fields",
+    "ct_check",
+)
+ROW_SELECT = ", ".join(ROW_SQL.get(c, c) for c in ROW_COLUMNS)
+NO_VERDICT = "none"  # the verdict filter's value for users the last check has no verdict for
 
 
 # Secondary indexes whose first column is an equality filter and whose second column is
@@ -64,6 +94,28 @@ class EventFilter:
     platform: str | None = None
     text: str = ""
     substring: bool = False
+    ct_verdict: str | None = None  # a verdict of the last check, or NO_VERDICT
+
+    def verdict_condition(self, *, plain: bool) -> str | None:
+        """The last check's verdict, as SQL. `plain` (SQLite picks the plan): membership
+        in the set of that verdict's users, built once from idx_ct_verdicts_verdict, so a
+        rare verdict drives the query by user_id. Along a sort index: one probe of
+        idx_ct_verdicts_user per row walked (building a set of 1,000,000 "present" users
+        for each page would take 300 ms)."""
+        if not self.ct_verdict:
+            return None
+        last = f"check_id = {LAST_CHECK_SQL}"
+        if self.ct_verdict == NO_VERDICT:
+            return (
+                f"NOT EXISTS (SELECT 1 FROM ct_verdicts WHERE user_id = installs.user_id "
+                f"AND {last} AND verdict != 'unknown_here')"
+            )
+        if plain:
+            return f"user_id IN (SELECT user_id FROM ct_verdicts WHERE {last} AND verdict = ?)"
+        return (
+            f"EXISTS (SELECT 1 FROM ct_verdicts WHERE user_id = installs.user_id AND {last} "
+            "AND verdict = ?)"
+        )
 
     def equalities(self) -> list[tuple[str, str]]:
         return [
@@ -77,7 +129,7 @@ class EventFilter:
         return self.text.strip()
 
     def is_empty(self) -> bool:
-        return not self.equalities() and not self.search
+        return not self.equalities() and not self.search and not self.ct_verdict
 
     def where(self, *, sort_key: str | None = None) -> tuple[str, list[Any]]:
         """SQL condition and parameters. With `sort_key`, filter columns are written as
@@ -89,6 +141,11 @@ class EventFilter:
             plain = sort_key is None or (col, sort_key) in COMPOSITE_INDEXES
             parts.append(f"{'' if plain else '+'}{col} = ?")
             params.append(value)
+        verdict = self.verdict_condition(plain=sort_key is None)
+        if verdict is not None:
+            parts.append(verdict)
+            if self.ct_verdict != NO_VERDICT:
+                params.append(self.ct_verdict)
         text = self.search
         if text and self.substring:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -115,7 +172,7 @@ class EventQuery:
         equality with a composite (column, sort key) index): then OFFSET runs over that
         index alone, as cheap as without a filter."""
         f = self.filter
-        if f.search:
+        if f.search or f.ct_verdict:
             return False
         eq = f.equalities()
         return not eq or (len(eq) == 1 and (eq[0][0], self.sort_key) in COMPOSITE_INDEXES)
@@ -228,7 +285,7 @@ def page_rows(
     and `rows_by_rowid` in one statement (for a first page)."""
     where, params = query.filter.where(sort_key=query.sort_key if follow_index else None)
     sql = (
-        f"SELECT {', '.join(ROW_COLUMNS)} FROM installs WHERE {where} "
+        f"SELECT {ROW_SELECT} FROM installs WHERE {where} "
         f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?"
     )
     return conn.execute(sql, [*params, limit, offset]).fetchall()
@@ -296,9 +353,7 @@ def rows_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, 
     if not rowids:
         return {}
     marks = ", ".join("?" * len(rowids))
-    cur = conn.execute(
-        f"SELECT {', '.join(ROW_COLUMNS)} FROM installs WHERE rowid IN ({marks})", list(rowids)
-    )
+    cur = conn.execute(f"SELECT {ROW_SELECT} FROM installs WHERE rowid IN ({marks})", list(rowids))
     return {row[0]: row for row in cur}
 
 

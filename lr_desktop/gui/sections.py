@@ -154,7 +154,7 @@ class Sections(QObject):
             return
         if Topic.USERS in topics:
             self.reload_events(networks=True)
-        elif Topic.EVENTS in topics:
+        elif topics & {Topic.EVENTS, Topic.CHECK}:  # a check: the "In CleverTap" column
             self.reload_events()
         elif Topic.ROWS in topics:
             self.refresh_event_rows()

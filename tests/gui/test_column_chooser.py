@@ -61,3 +61,31 @@ def test_chosen_columns_widths_and_order_are_remembered(
     assert _visible_order(header2) == order
     assert "clevertap_id" not in order and order[2] == "platform"
     assert header2.sectionSize(KEYS.index("campaign_name")) == 222
+
+
+def test_in_clevertap_comes_third_and_an_older_saved_layout_keeps_its_columns(
+    make_window, qtbot, sample_db: Path
+) -> None:  # type: ignore[no-untyped-def]
+    header = make_window(sample_db).events.table.horizontalHeader()
+    assert _visible_order(header)[:3] == ["user_id", "status", "ct_verdict"]
+    header.window().close()
+
+    # a layout saved by a version without the column: its widths and order still hold
+    from PySide6.QtGui import QStandardItemModel
+    from PySide6.QtWidgets import QTableView
+
+    old = QTableView()
+    old.setModel(QStandardItemModel(0, KEYS.index("ct_verdict")))
+    old_header = old.horizontalHeader()
+    old_header.setSectionsMovable(True)
+    old_header.resizeSection(KEYS.index("campaign_name"), 222)
+    old_header.moveSection(old_header.visualIndex(KEYS.index("status")), 1)
+    old_header.moveSection(old_header.visualIndex(KEYS.index("platform")), 2)
+    QSettings(ORGANIZATION, "lr-desktop").setValue(SETTINGS_KEY, old_header.saveState())
+    old.deleteLater()
+
+    header2 = make_window(sample_db).events.table.horizontalHeader()
+    order = _visible_order(header2)
+    assert order[:3] == ["user_id", "status", "platform"]
+    assert header2.sectionSize(KEYS.index("campaign_name")) == 222
+    assert "ct_verdict" in order  # shown, after the remembered ones

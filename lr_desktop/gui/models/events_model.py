@@ -50,6 +50,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from lr_desktop.gui import queries
+from lr_desktop.gui.models.verdict_words import verdict_text, verdict_tooltip
 from lr_desktop.gui.queries import COLUMNS, ROW_COLUMNS, EventQuery, Pair
 from lr_desktop.gui.workers import Task, TaskRunner
 from lr_desktop.model import STATUS_LABELS
@@ -76,6 +77,10 @@ _KEY_POS = {c.key: ROW_COLUMNS.index(c.key) for c in COLUMNS}
 _STATUS_POS = ROW_COLUMNS.index("status")
 _STATUS_COL = _KEYS.index("status")
 _ANSWER_COL = _KEYS.index("last_code")
+_VERDICT_COL = _KEYS.index("ct_verdict")
+_VERDICT_POS = tuple(ROW_COLUMNS.index(c) for c in ("ct_verdict", "ct_copies", "ct_fields"))
+_CHECK_POS = ROW_COLUMNS.index("ct_check")
+_VERDICT_TIP = "What CleverTap held for the user at the last check (Sync > Check CleverTap)"
 _STATUS_COLOURS = {
     "delivered": QColor("#1b7f3b"),
     "rejected": QColor("#b3261e"),
@@ -86,6 +91,12 @@ _STATUS_COLOURS = {
     "unmatched": QColor("#a1386b"),  # maybe delivered: CleverTap's answer did not say
 }
 _STATUS_BRUSHES = {k: QBrush(c) for k, c in _STATUS_COLOURS.items()}
+_VERDICT_BRUSHES = {
+    "present": _STATUS_BRUSHES["delivered"],
+    "missing": _STATUS_BRUSHES["rejected"],
+    "duplicated": _STATUS_BRUSHES["failed"],
+    "different": _STATUS_BRUSHES["changed"],
+}
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -442,6 +453,8 @@ class EventsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if role == _TOOLTIP and orientation == _HORIZONTAL and section == _VERDICT_COL:
+            return _VERDICT_TIP
         if role != _DISPLAY:
             return None
         if orientation == _HORIZONTAL:
@@ -464,18 +477,29 @@ class EventsModel(QAbstractTableModel):
             if shown is None:
                 shown = texts[i] = self._texts(r)
             return shown[index.column()]
+        column = index.column()
         if role == _FOREGROUND:
-            return _STATUS_BRUSHES.get(r[_STATUS_POS]) if index.column() == _STATUS_COL else None
+            if column == _VERDICT_COL:
+                return _VERDICT_BRUSHES.get(r[_VERDICT_POS[0]])
+            return _STATUS_BRUSHES.get(r[_STATUS_POS]) if column == _STATUS_COL else None
         if role == _TOOLTIP:
-            return self._answer(r, tooltip=True) if index.column() == _ANSWER_COL else None
+            if column == _VERDICT_COL:
+                verdict, copies, fields = (r[p] for p in _VERDICT_POS)
+                return verdict_tooltip(verdict, copies, fields, checked=r[_CHECK_POS] is not None)
+            return self._answer(r, tooltip=True) if column == _ANSWER_COL else None
         return r[1]  # USER_ID_ROLE
 
     @classmethod
     def _texts(cls, r: tuple) -> tuple[str | None, ...]:
-        return tuple(
-            cls._answer(r, tooltip=False) if key == "last_code" else cls.display(key, r[pos])
-            for key, pos in _KEY_POS.items()
-        )
+        out: list[str | None] = []
+        for key, pos in _KEY_POS.items():
+            if key == "last_code":
+                out.append(cls._answer(r, tooltip=False))
+            elif key == "ct_verdict":
+                out.append(verdict_text(*(r[p] for p in _VERDICT_POS)))
+            else:
+                out.append(cls.display(key, r[pos]))
+        return tuple(out)
 
     @staticmethod
     def display(key: str, value: Any) -> str:
@@ -503,8 +527,8 @@ class EventsModel(QAbstractTableModel):
         return text if tooltip or len(text) <= 90 else text[:87] + "..."
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < len(COLUMNS):
-            return
+        if not 0 <= column < len(COLUMNS) or not COLUMNS[column].sortable:
+            return  # the view puts the sort indicator back
         descending = order == Qt.SortOrder.DescendingOrder
         key = COLUMNS[column].key
         if (

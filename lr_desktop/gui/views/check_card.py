@@ -10,9 +10,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from lr_desktop.gui.models.verdict_words import NO_CHECK
 from lr_desktop.gui.workers import TaskRunner
-
-NO_CHECK = "No CleverTap check yet: Sync > Check CleverTap compares what CleverTap holds."
 
 
 def last_check_at(path: Path) -> dict[str, Any] | None:

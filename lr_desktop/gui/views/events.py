@@ -28,10 +28,12 @@ from lr_desktop.gui.column_chooser import ColumnChooser
 from lr_desktop.gui.detail_pane import DetailPane
 from lr_desktop.gui.file_dialogs import save_path
 from lr_desktop.gui.models.events_model import EventsModel
-from lr_desktop.gui.queries import COLUMNS, EventFilter, EventQuery
+from lr_desktop.gui.models.verdict_words import NOT_IN_CHECK_LABEL, TABLE_VERDICTS, filter_tooltip
+from lr_desktop.gui.queries import COLUMNS, NO_VERDICT, EventFilter, EventQuery
 from lr_desktop.gui.selection_keeper import SelectionKeeper
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.model import INORGANIC, ORGANIC, PLATFORMS, STATUS_LABELS
+from lr_desktop.verify import VERDICT_LABELS
 
 EXPORT_COLUMNS = (
     "user_id",
@@ -102,6 +104,16 @@ class EventsView(QWidget):
             "statusFilter",
             [("All statuses", None)] + [(label, str(k)) for k, label in STATUS_LABELS.items()],
         )
+        self.verdict_combo = self._combo(
+            "verdictFilter",
+            [("In CleverTap: any", None)]
+            + [(VERDICT_LABELS[v], v) for v in TABLE_VERDICTS]
+            + [(NOT_IN_CHECK_LABEL, NO_VERDICT)],
+        )
+        for i in range(self.verdict_combo.count()):
+            tip = filter_tooltip(self.verdict_combo.itemData(i))
+            self.verdict_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        self.verdict_combo.setToolTip("Users by what the last CleverTap check found")
         self.type_combo = self._combo(
             "typeFilter",
             [("Organic and inorganic", None), ("Organic", ORGANIC), ("Inorganic", INORGANIC)],
@@ -121,7 +133,8 @@ class EventsView(QWidget):
         self.count_label = QLabel(objectName="countLabel")
 
         bar = QHBoxLayout()
-        for w in (self.status_combo, self.type_combo, self.network_combo, self.platform_combo):
+        combos = (self.status_combo, self.verdict_combo, self.type_combo, self.network_combo)
+        for w in (*combos, self.platform_combo):
             bar.addWidget(w)
             w.currentIndexChanged.connect(self.apply_filter)
         bar.addWidget(self.search, 1)
@@ -143,9 +156,10 @@ class EventsView(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for i, width in enumerate((110, 260, 80, 130, 150, 70, 125, 150, 70, 125, 260)):
+        for i, width in enumerate((110, 260, 80, 130, 150, 70, 125, 150, 70, 125, 260, 190)):
             header.resizeSection(i, width)
         header.setStretchLastSection(True)
+        header.sortIndicatorChanged.connect(self._sort_indicator_changed)
         self.columns = ColumnChooser(
             header, tuple(c.key for c in COLUMNS), tuple(c.title for c in COLUMNS)
         )
@@ -212,7 +226,22 @@ class EventsView(QWidget):
             ad_network=self.network_combo.currentData(),
             platform=self.platform_combo.currentData(),
             text=self.search.text(),
+            ct_verdict=self.verdict_combo.currentData(),
         )
+
+    def _sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
+        """A click on a column the table cannot sort by (the verdict: that would join
+        every user's verdict) leaves the sort as it was."""
+        if COLUMNS[column].sortable:
+            return
+        q = self.model.query
+        order = Qt.SortOrder.DescendingOrder if q.descending else Qt.SortOrder.AscendingOrder
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(
+            COLUMNS.index(next(c for c in COLUMNS if c.key == q.sort_key)), order
+        )
+        header.blockSignals(False)
 
     def apply_filter(self) -> None:
         q = self.model.query
