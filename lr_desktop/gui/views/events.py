@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +192,7 @@ class EventsView(QWidget):
         )
 
     @staticmethod
-    def _combo(name: str, items: list[tuple[str, str | None]]) -> QComboBox:
+    def _combo(name: str, items: Sequence[tuple[str, str | None]]) -> QComboBox:
         combo = QComboBox(objectName=name)
         for label, value in items:
             combo.addItem(label, value)
