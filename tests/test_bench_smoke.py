@@ -60,11 +60,12 @@ def test_child_peak_rss_and_time() -> None:
 
 
 def test_import_bench(workdir: Path) -> None:
-    from bench.imports import bench_import
+    from bench.imports import FLOOR, NO_INDEX_FLOOR, bench_import
 
     r = bench_import(N, workdir, reps=1)
-    floor = r.get("floor: csv + sqlite3.executemany")
+    floor = r.get(FLOOR)
     _sane(floor, 1)
+    _sane(r.get(NO_INDEX_FLOOR), 1)
     assert floor.extra["peak_rss_mb"] > 0
     assert not any("stored" in n or "exited" in n for n in r.notes), r.notes
     if r.error:  # the importer is not there yet: reported, not crashed
@@ -185,3 +186,25 @@ def test_upload_steps_times_every_step(workdir: Path) -> None:
     figures = measure(data.queue_db(N, workdir), workdir, requests=2, batch=100)
     assert set(figures) == {*STEPS, "cpu"}
     assert all(ms > 0 and math.isfinite(ms) for ms in figures.values())
+
+
+def test_fair_floor_drops_and_recreates_the_imports_indexes(workdir: Path) -> None:
+    """The fair floor ends with the same secondary indexes `lr-desktop import` leaves (all
+    that the store's bulk load drops); the no-index floor ends with none."""
+    import sqlite3
+
+    from bench.data import copy_db, csv_file, empty_db
+    from bench.floor_import import floor_import
+    from lr_desktop.store.bulk import secondary_indexes
+
+    template = empty_db(workdir)
+    csv_path = csv_file(N, workdir)
+    with sqlite3.connect(template) as conn:
+        before = secondary_indexes(conn)
+    assert before, "the migrated database has secondary indexes to drop"
+    for mode, expected in (("fair", before), ("noindex", {})):
+        db = copy_db(template, workdir / f"floor-{mode}.sqlite")
+        assert floor_import(str(db), str(csv_path), mode) == N
+        with sqlite3.connect(db) as conn:
+            assert secondary_indexes(conn) == expected
+            assert conn.execute("SELECT count(*) FROM installs").fetchone()[0] == N
