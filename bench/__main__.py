@@ -24,6 +24,7 @@ NAMES = (
     "startup",
     "events_table",
     "responsiveness",
+    "verify",
 )
 
 # name -> (full N, quick N, full reps, quick reps)
@@ -38,6 +39,8 @@ SIZES: dict[str, tuple[int, int, int, int]] = {
     "startup": (1_000_000, 20_000, 5, 3),
     "events_table": (1_000_000, 20_000, 3, 2),
     "responsiveness": (1_000_000, 20_000, 1, 1),
+    # setup delivers N users by a real sync (~1 min at 1M), then each side reads them back
+    "verify": (1_000_000, 20_000, 3, 1),
 }
 
 
@@ -94,7 +97,7 @@ def load_results(paths: list[Path]) -> list[BenchResult]:
 
 
 def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> BenchResult:
-    from bench import gui, imports, startup, sync
+    from bench import gui, imports, startup, sync, verify
 
     fns: dict[str, Callable[[], BenchResult]] = {
         "import": lambda: imports.bench_import(n, workdir, reps),
@@ -104,6 +107,7 @@ def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> Bench
         "startup": lambda: startup.bench_startup(n, workdir, reps),
         "events_table": lambda: gui.bench_events_table(n, workdir, reps),
         "responsiveness": lambda: gui.bench_responsiveness(n, workdir, reps),
+        "verify": lambda: verify.bench_verify(n, workdir, reps),
     }
     result = fns[name]()
     if profile and result.met is False and not result.profile:
