@@ -12,13 +12,14 @@ from typing import Any
 
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
 from lr_desktop.clevertap.regions import REGIONS, base_url
+from lr_desktop.errors import UserFixableError
 
 MODES = ("upload", "attribution")
 MAX_CONCURRENCY = 15  # CleverTap's per-account cap on concurrent requests
 _SETTINGS_KEY = "clevertap"
 
 
-class ConfigError(ValueError):
+class ConfigError(ValueError, UserFixableError):
     """The configuration is incomplete or wrong; the message says what to fix."""
 
 

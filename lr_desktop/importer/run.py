@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from lr_desktop import csvsafe, fieldrules
+from lr_desktop.errors import explain
 from lr_desktop.importer import lock as import_lock
 from lr_desktop.importer.readers import UNITS, RecordStream, Unusable, open_records
 from lr_desktop.mapping import RowProblem, attribution_from_record
 from lr_desktop.model import Attribution
 from lr_desktop.store import StoreError, connect, transaction
 from lr_desktop.store.bulk import bulk_load
-from lr_desktop.store.db import explain
 from lr_desktop.store.queue import upsert_attributions
 
 CHUNK = 5_000  # good rows per transaction
@@ -184,7 +184,7 @@ def _import_locked(
         finally:
             _finish_run(conn, report, state, error, paths)
     except sqlite3.Error as exc:
-        raise explain(exc, db_path) from exc
+        raise explain(exc, db_path)  # noqa: B904 - a StoreError carries exc as its cause
 
 
 _BYTES_PER_ROW = 200  # a typical Linkrunner export row, to size bulk loads up front

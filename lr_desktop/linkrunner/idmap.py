@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lr_desktop.clevertap.rules import identifier_problem
+from lr_desktop.errors import UserFixableError
 from lr_desktop.linkrunner.derive import NO_PLATFORM_REASON
 from lr_desktop.model import PLATFORMS
 from lr_desktop.store import connect, transaction
@@ -23,7 +24,7 @@ CHUNK = 5000  # pairs per transaction
 MAX_REASONS = 1000  # rejected rows kept in the report (all are counted)
 
 
-class MappingFileError(ValueError):
+class MappingFileError(ValueError, UserFixableError):
     """The file cannot be read as a mapping; nothing was changed."""
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported when a migration runs: opening a current database needs none of it
     import sqlite_utils
 
+from lr_desktop.errors import UserFixableError
 from lr_desktop.model import ATTRIBUTION_COLUMNS
 
 # Columns the events table can sort or filter on; each gets an index.
@@ -206,8 +207,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(sqlite3.DatabaseError):
-    pass
+class SchemaTooNew(sqlite3.DatabaseError, UserFixableError):
+    """The database was written by a newer app: the user updates the app."""
 
 
 def migrate(conn: sqlite3.Connection) -> int:
