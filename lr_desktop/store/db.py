@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from lr_desktop.errors import StoreError, explain
 from lr_desktop.store.bulk import ensure_indexes
 from lr_desktop.store.schema import migrate
+from lr_desktop.store.tx import transaction
+
+__all__ = ["StoreError", "connect", "explain", "transaction"]
 
 # Tables every Linkrunner Desktop database has (schema v1 on): how one is recognised.
 OWN_TABLES = frozenset(("installs", "runs"))
@@ -79,25 +80,3 @@ def connect(
         return conn
     except sqlite3.Error as exc:
         raise explain(exc, path)  # noqa: B904 - a StoreError carries exc as its cause
-
-
-@contextmanager
-def transaction(
-    conn: sqlite3.Connection, *, immediate: bool = True
-) -> Iterator[sqlite3.Connection]:
-    """One committed unit of work; rolled back whole on any error."""
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-    try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        # A failed COMMIT (disk full, I/O error) leaves the transaction open; without
-        # this the next BEGIN on the connection fails with a misleading error.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
