@@ -17,7 +17,6 @@ What the answer leaves out (platform, type, network, CleverTap ID) is handled in
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -47,7 +46,7 @@ from lr_desktop.linkrunner.settings import (
     resolve_api_key,
     update_settings,
 )
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import connect, runs, transaction
 from lr_desktop.store.queue import UpsertCounts, upsert_attributions
 
 __all__ = [
@@ -122,18 +121,14 @@ def _finish_run(
 ) -> None:
     detail = report.to_dict()
     detail["reasons"] = report.reasons[:100]
-    conn.execute(
-        "UPDATE runs SET ended_at = ?, state = ?, total = ?, rejected = ?, error = ?, detail = ? "
-        "WHERE id = ?",
-        (
-            time.time(),
-            state,
-            report.records,
-            report.rejected,
-            error,
-            json.dumps(detail),
-            report.run_id,
-        ),
+    runs.record_run(
+        conn,
+        report.run_id,
+        state,
+        total=report.records,
+        rejected=report.rejected,
+        error=error,
+        detail=detail,
     )
 
 
@@ -213,20 +208,11 @@ def _pull(
     try:
         with transaction(conn):
             # Only one pull runs at a time (the lock): a "running" pull row is a dead one.
-            conn.execute(
-                "UPDATE runs SET state = 'interrupted', ended_at = coalesce(ended_at, ?) "
-                "WHERE kind = 'pull' AND state = 'running'",
-                (time.time(),),
-            )
-            cur = conn.execute(
-                "INSERT INTO runs (kind, mode, started_at, state) "
-                "VALUES ('pull', 'api', ?, 'running')",
-                (time.time(),),
-            )
+            runs.interrupt_running(conn, "pull")
+            report.run_id = runs.start_run(conn, "pull", "api")
     except BaseException:
         client.close()  # its cancel watcher with it
         raise
-    report.run_id = int(cur.lastrowid or 0)
     try:
         with client:
             campaigns = list_campaigns(
