@@ -19,9 +19,9 @@ from typing import Any, NamedTuple
 
 from lr_desktop import csvsafe, fieldrules
 from lr_desktop.errors import explain
+from lr_desktop.fieldmap import RowProblem, attribution_from_record
 from lr_desktop.importer import lock as import_lock
 from lr_desktop.importer.readers import UNITS, RecordStream, Unusable, open_records
-from lr_desktop.mapping import RowProblem, attribution_from_record
 from lr_desktop.model import Attribution
 from lr_desktop.store import StoreError, connect, runs, transaction
 from lr_desktop.store.bulk import bulk_load
