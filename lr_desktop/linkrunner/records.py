@@ -13,7 +13,7 @@ from lr_desktop.linkrunner.derive import NO_PLATFORM_REASON, UNKNOWN_PLATFORM, C
 from lr_desktop.model import Attribution
 
 if TYPE_CHECKING:
-    from lr_desktop.linkrunner.pull import PullReport
+    from lr_desktop.linkrunner.report import PullReport
 
 MAX_REASONS = 200  # rejected records kept with their reason (all are counted)
 
