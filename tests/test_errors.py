@@ -135,3 +135,41 @@ def test_a_schema_too_new_keeps_its_own_words(tmp_path: Path) -> None:
     raw.close()
     with pytest.raises(StoreError, match="newer than this app understands"):
         connect(db)
+
+
+def _status_running(db: Path, monkeypatch: pytest.MonkeyPatch, *sql: str) -> None:
+    """Make `lr-desktop status` run `sql` on the real database file."""
+    from lr_desktop.cli import status_cmd
+
+    def run(args: object) -> int:
+        conn = connect(db)
+        try:
+            for statement in sql:
+                conn.execute(statement)
+        finally:
+            conn.close()
+        return 0
+
+    monkeypatch.setattr(status_cmd, "run", run)
+
+
+def test_the_cli_reports_a_read_only_database_in_plain_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lr_desktop.cli.main import main
+
+    db = tmp_path / "q.db"
+    _status_running(
+        db, monkeypatch, "PRAGMA query_only = ON", "INSERT INTO settings VALUES ('a', 'b')"
+    )
+    assert main(["status", "--db", str(db)]) == 2
+    assert "is read-only" in capsys.readouterr().err
+
+
+def test_the_cli_lets_a_bug_show_as_a_bug(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lr_desktop.cli.main import main
+
+    db = tmp_path / "q.db"
+    _status_running(db, monkeypatch, "SELECT no_such_column FROM settings")
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        main(["status", "--db", str(db)])
