@@ -79,3 +79,9 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> Exception:
     Use as `raise explain(exc, path)` (the StoreError already has `exc` as its cause).
     """
     return sqlite_user_error(exc, path) or exc
+
+
+def interrupted(exc: sqlite3.Error) -> bool:
+    """Whether `exc` is SQLite's answer to `Connection.interrupt()` (a time budget ran out)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_INTERRUPT

@@ -173,3 +173,15 @@ def test_the_cli_lets_a_bug_show_as_a_bug(tmp_path: Path, monkeypatch: pytest.Mo
     _status_running(db, monkeypatch, "SELECT no_such_column FROM settings")
     with pytest.raises(sqlite3.OperationalError, match="no such column"):
         main(["status", "--db", str(db)])
+
+
+def test_an_interrupt_is_told_by_its_code(tmp_path: Path) -> None:
+    from lr_desktop.errors import interrupted
+
+    conn = connect(tmp_path / "q.db")
+    conn.set_progress_handler(lambda: 1, 1)  # a non-zero answer interrupts the statement
+    exc = _raised(conn, "SELECT 1")
+    conn.set_progress_handler(None, 1)
+    assert interrupted(exc)
+    assert not interrupted(_raised(conn, "SELEC 1"))
+    conn.close()
