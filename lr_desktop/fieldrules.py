@@ -1,6 +1,6 @@
 """Plausibility rules for imported values that a careless or hostile file gets wrong.
 
-Kept apart from `mapping.py` (the field names and the hot path) so the rules can be
+Kept apart from `fieldmap.py` (the field names and the hot path) so the rules can be
 read in one place. The README's import section states the same rules.
 
 Install times (`installed_at`, `attributed_at`, `store_click_at`; other times, like

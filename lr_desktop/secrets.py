@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from lr_desktop.errors import UserFixableError
+
 if TYPE_CHECKING:
     import keyring.backend
 
@@ -33,11 +35,11 @@ FILE_BACKEND_REFUSED = (
 )
 
 
-class KeyringUnavailable(RuntimeError):
+class KeyringUnavailable(RuntimeError, UserFixableError):
     """There is no usable keyring backend."""
 
 
-class KeyringFailure(RuntimeError):
+class KeyringFailure(RuntimeError, UserFixableError):
     """The keyring exists but refused or failed (locked, dismissed prompt, D-Bus error)."""
 
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lr_desktop.csvsafe import neutralise
+from lr_desktop.fieldmap import RowProblem, attribution_from_record
 from lr_desktop.importer import ImportReport, import_files, open_records, write_rejections_csv
 from lr_desktop.importer import run as run_mod
-from lr_desktop.mapping import RowProblem, attribution_from_record
 from lr_desktop.model import ATTRIBUTION_COLUMNS, Attribution
 
 BAD = Path(__file__).parent / "data" / "bad"

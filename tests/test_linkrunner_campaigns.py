@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from lr_desktop.emulators.linkrunner import LinkrunnerEmulator, iso
+from lr_desktop.fieldmap import parse_timestamp
 from lr_desktop.linkrunner.client import RetryPolicy
 from lr_desktop.linkrunner.pull import pull_once, settings_for
 from lr_desktop.linkrunner.settings import update_settings
-from lr_desktop.mapping import parse_timestamp
 from lr_desktop.store import connect, transaction
 
 KEY = "lr-walk-key-R5"

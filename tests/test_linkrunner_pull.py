@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from lr_desktop.emulators.linkrunner import ONE_CAMPAIGN, LinkrunnerEmulator
+from lr_desktop.fieldmap import parse_timestamp
 from lr_desktop.linkrunner.client import KeyRejected, RetryPolicy
 from lr_desktop.linkrunner.pull import PullAlreadyRunning, lock_for, pull_once, settings_for, watch
-from lr_desktop.mapping import parse_timestamp
 from lr_desktop.store import connect, transaction
 
 KEY = "lr-pull-key-Qw3"

@@ -12,13 +12,15 @@ from typing import Any
 
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
 from lr_desktop.clevertap.regions import REGIONS, base_url
+from lr_desktop.errors import UserFixableError
+from lr_desktop.store.settings import put_setting
 
 MODES = ("upload", "attribution")
 MAX_CONCURRENCY = 15  # CleverTap's per-account cap on concurrent requests
 _SETTINGS_KEY = "clevertap"
 
 
-class ConfigError(ValueError):
+class ConfigError(ValueError, UserFixableError):
     """The configuration is incomplete or wrong; the message says what to fix."""
 
 
@@ -138,11 +140,7 @@ def load_config(conn: sqlite3.Connection | None) -> CleverTapConfig:
 def save_config(conn: sqlite3.Connection, cfg: CleverTapConfig) -> None:
     """Store the non-secret settings. Secrets go to the keyring (see secrets.py)."""
     value = json.dumps(cfg.public_dict(), sort_keys=True)
-    conn.execute(
-        "INSERT INTO settings(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (_SETTINGS_KEY, value),
-    )
+    put_setting(conn, _SETTINGS_KEY, value)
 
 
 def clear_config(conn: sqlite3.Connection) -> None:

@@ -13,8 +13,10 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from lr_desktop.errors import UserFixableError
 
-class EndpointRefused(ValueError):
+
+class EndpointRefused(ValueError, UserFixableError):
     pass
 
 

@@ -25,6 +25,7 @@ from lr_desktop.clevertap.client import (
     network_error_message,
 )
 from lr_desktop.clevertap.config import CleverTapConfig
+from lr_desktop.errors import UserFixableError
 
 __all__ = [
     "DEFAULT_READ_CONCURRENCY",
@@ -41,7 +42,7 @@ DEFAULT_READ_CONCURRENCY = 2
 MAX_READ_CONCURRENCY = 3
 
 
-class ReadApiError(Exception):
+class ReadApiError(UserFixableError):
     """The read API could not be used; the message says why and what to do."""
 
     def __init__(self, message: str, http_status: int | None = None) -> None:

@@ -97,9 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         return _broken_pipe()
     except sqlite3.Error as exc:  # database trouble a command did not explain itself
         from lr_desktop.cli.common import db_path, fail
-        from lr_desktop.store.db import explain
+        from lr_desktop.errors import explain
 
-        fail(str(explain(exc, db_path(args))))
+        err = explain(exc, db_path(args))
+        if err is exc:  # a programmer error, not the user's: let it show as a bug
+            raise
+        fail(str(err))
         return 2
 
 

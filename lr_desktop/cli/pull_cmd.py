@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _parse_since(text: str) -> int:
-    from lr_desktop.mapping import RowProblem, parse_timestamp
+    from lr_desktop.fieldmap import RowProblem, parse_timestamp
 
     try:
         return parse_timestamp(text, "--since")

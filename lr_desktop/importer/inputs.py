@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lr_desktop.fieldmap import FIELD_ALIASES
 from lr_desktop.fieldrules import parse_json_int
-from lr_desktop.mapping import FIELD_ALIASES
 
 MAX_KEY_WARNINGS = 20
 MAX_UNKNOWN_NAMES = 20

@@ -16,11 +16,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+from lr_desktop.store import runs
+from lr_desktop.store.tx import transaction
+
+_DEAD = (
+    "the import stopped before it finished (the program was closed or killed); rows saved "
+    "before that are kept"
+)
 
 WAIT_POLL = 0.25  # seconds between looks at the lock (and at cancel) while waiting
 WAITING_MESSAGE = "waiting for another import to finish…"
@@ -59,21 +66,8 @@ def acquire(
 def end_dead_runs(conn: sqlite3.Connection) -> int:
     """Mark 'running' import runs 'interrupted'. Call only while holding the lock (or
     having found it free): then no living process owns them. Returns how many."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        n = conn.execute(
-            "UPDATE runs SET state = 'interrupted', ended_at = coalesce(ended_at, ?), "
-            "error = coalesce(error, 'the import stopped before it finished (the program was "
-            "closed or killed); rows saved before that are kept') "
-            "WHERE kind = 'import' AND state = 'running'",
-            (time.time(),),
-        ).rowcount
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    return n
+    with transaction(conn):
+        return runs.interrupt_running(conn, "import", _DEAD)
 
 
 def end_dead_runs_if_free(conn: sqlite3.Connection, db_path: Path | str) -> int:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lr_desktop.fieldmap import FIELD_ALIASES, REQUIRED_FIELDS, RowProblem, attribution_from_record
 from lr_desktop.importer.readers import Unusable, open_records
-from lr_desktop.mapping import FIELD_ALIASES, REQUIRED_FIELDS, RowProblem, attribution_from_record
 
 PREVIEW_ROWS = 5
 _BY_NAME = {name: f for f, names in FIELD_ALIASES.items() for name in names}

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from lr_desktop.fieldmap import FIELD_ALIASES, REQUIRED_FIELDS, RowProblem
 from lr_desktop.importer import inputs
-from lr_desktop.mapping import FIELD_ALIASES, REQUIRED_FIELDS, RowProblem
 
 MAX_FIELD = 1_048_576  # characters in one CSV field, line or JSON record
 _CHUNK = 65_536

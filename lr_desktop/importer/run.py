@@ -9,7 +9,6 @@ at a time per database (`importer.lock`): a second one waits, so each file wins 
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import threading
 import time
@@ -19,13 +18,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from lr_desktop import csvsafe, fieldrules
+from lr_desktop.errors import explain
+from lr_desktop.fieldmap import RowProblem, attribution_from_record
 from lr_desktop.importer import lock as import_lock
 from lr_desktop.importer.readers import UNITS, RecordStream, Unusable, open_records
-from lr_desktop.mapping import RowProblem, attribution_from_record
 from lr_desktop.model import Attribution
-from lr_desktop.store import StoreError, connect, transaction
+from lr_desktop.store import StoreError, connect, runs, transaction
 from lr_desktop.store.bulk import bulk_load
-from lr_desktop.store.db import explain
 from lr_desktop.store.queue import upsert_attributions
 
 CHUNK = 5_000  # good rows per transaction
@@ -168,10 +167,7 @@ def _import_locked(
             " (user_id TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID"
         )
         with transaction(conn):
-            report.run_id = conn.execute(
-                "INSERT INTO runs (kind, mode, started_at, state) VALUES ('import', 'file', ?, 'running')",
-                (time.time(),),
-            ).lastrowid
+            report.run_id = runs.start_run(conn, "import", "file")
         state, error = "finished", None
         try:
             with bulk_load(conn, db_path, _expected_rows(paths)):
@@ -184,7 +180,7 @@ def _import_locked(
         finally:
             _finish_run(conn, report, state, error, paths)
     except sqlite3.Error as exc:
-        raise explain(exc, db_path) from exc
+        raise explain(exc, db_path)  # noqa: B904 - a StoreError carries exc as its cause
 
 
 _BYTES_PER_ROW = 200  # a typical Linkrunner export row, to size bulk loads up front
@@ -226,18 +222,9 @@ def _finish_run(
     detail = {"files": [Path(p).name for p in paths], **report.to_dict(max_rejections=100)}
     try:
         with transaction(conn):
-            conn.execute(
-                "UPDATE runs SET ended_at = ?, state = ?, total = ?, rejected = ?, error = ?, "
-                "detail = ? WHERE id = ?",
-                (
-                    time.time(),
-                    state,
-                    report.read,
-                    report.rejected,
-                    error,
-                    json.dumps(detail),
-                    report.run_id,
-                ),
+            runs.record_run(
+                conn, report.run_id or 0, state, total=report.read, rejected=report.rejected,
+                error=error, detail=detail,
             )
     except sqlite3.Error:
         if state != "stopped":

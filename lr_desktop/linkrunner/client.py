@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
+from lr_desktop.errors import UserFixableError
 from lr_desktop.linkrunner.abortable import Aborter, make_abortable
 from lr_desktop.netpolicy import client_options
 
@@ -60,7 +61,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 KEY_REJECTED = "Linkrunner API key rejected: check it under Integrations > Linkrunner"
 
 
-class LinkrunnerError(Exception):
+class LinkrunnerError(UserFixableError):
     """A Linkrunner problem; the message says what happened (never contains the key)."""
 
 

@@ -57,7 +57,7 @@ _TYPE_FIELDS = (
     "network_name",
 )
 _NETWORK_FIELDS = ("ad_network", "ad_channel", "network_name", "attribution_source")
-_PLATFORM_KEYS = ("platform", "os", "os_name")  # what mapping.py reads from device_data
+_PLATFORM_KEYS = ("platform", "os", "os_name")  # what fieldmap.py reads from device_data
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def device_platform(raw: Mapping[str, Any]) -> str | None:
 def prepare(raw: Any, campaign: Campaign | None) -> Prepared:
     """Fill in what the answer leaves out (see the module's docstring)."""
     if not isinstance(raw, Mapping):
-        return Prepared(raw, False, ())  # mapping.py refuses it with a reason
+        return Prepared(raw, False, ())  # fieldmap.py refuses it with a reason
     rec = dict(raw)
     inferred: list[str] = []
     if campaign is not None:
@@ -131,6 +131,6 @@ def prepare(raw: Any, campaign: Campaign | None) -> Prepared:
             rec["platform"] = platform
             inferred.append("platform")
         else:
-            rec["platform"] = "android"  # a placeholder mapping.py accepts; replaced after
+            rec["platform"] = "android"  # a placeholder fieldmap.py accepts; replaced after
             unknown = True
     return Prepared(rec, unknown, tuple(inferred))

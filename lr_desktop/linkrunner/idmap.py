@@ -6,24 +6,23 @@ it never changes a platform Linkrunner named."""
 from __future__ import annotations
 
 import csv
-import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lr_desktop.clevertap.rules import identifier_problem
+from lr_desktop.errors import UserFixableError
 from lr_desktop.linkrunner.derive import NO_PLATFORM_REASON
 from lr_desktop.model import PLATFORMS
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import connect, runs, transaction
 from lr_desktop.store.queue import MappingCounts, assign_clevertap_ids
 
 CHUNK = 5000  # pairs per transaction
 MAX_REASONS = 1000  # rejected rows kept in the report (all are counted)
 
 
-class MappingFileError(ValueError):
+class MappingFileError(ValueError, UserFixableError):
     """The file cannot be read as a mapping; nothing was changed."""
 
 
@@ -93,12 +92,7 @@ def import_id_mapping(db_path: Path | str, path: Path | str) -> MappingReport:
     conn = connect(db_path)
     try:
         with transaction(conn):
-            cur = conn.execute(
-                "INSERT INTO runs (kind, mode, started_at, state) "
-                "VALUES ('import', 'mapping', ?, 'running')",
-                (time.time(),),
-            )
-        report.run_id = int(cur.lastrowid or 0)
+            report.run_id = runs.start_run(conn, "import", "mapping")
         state, error = "finished", None
         try:
             chunk: list[tuple[str, str, str | None]] = []
@@ -116,18 +110,14 @@ def import_id_mapping(db_path: Path | str, path: Path | str) -> MappingReport:
             detail = {"file": path.name, **report.to_dict()}
             detail["rejections"] = report.rejections[:100]
             with transaction(conn):
-                conn.execute(
-                    "UPDATE runs SET ended_at = ?, state = ?, total = ?, rejected = ?, error = ?, "
-                    "detail = ? WHERE id = ?",
-                    (
-                        time.time(),
-                        state,
-                        report.rows,
-                        report.rejected,
-                        error,
-                        json.dumps(detail),
-                        report.run_id,
-                    ),
+                runs.record_run(
+                    conn,
+                    report.run_id,
+                    state,
+                    total=report.rows,
+                    rejected=report.rejected,
+                    error=error,
+                    detail=detail,
                 )
     finally:
         conn.close()

@@ -17,13 +17,12 @@ What the answer leaves out (platform, type, network, CleverTap ID) is handled in
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from lr_desktop.linkrunner.client import (
 )
 from lr_desktop.linkrunner.derive import Campaign
 from lr_desktop.linkrunner.records import explain_waiting, map_records
+from lr_desktop.linkrunner.report import PullProgress, PullReport
 from lr_desktop.linkrunner.settings import (
     LinkrunnerSettings,
     effective_base_url,
@@ -47,7 +47,7 @@ from lr_desktop.linkrunner.settings import (
     resolve_api_key,
     update_settings,
 )
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import connect, runs, transaction
 from lr_desktop.store.queue import UpsertCounts, upsert_attributions
 
 __all__ = [
@@ -69,50 +69,6 @@ class PullAlreadyRunning(LinkrunnerError):
     pass
 
 
-@dataclass
-class PullReport:
-    run_id: int = 0
-    imported: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    reasons: list[tuple[str, str]] = field(default_factory=list)  # (record, reason)
-    pages: int = 0
-    records: int = 0
-    start: int | None = None  # window asked for (epoch seconds); campaigns have their own
-    end: int | None = None
-    high_water_mark: int | None = None  # newest attribution committed, after this pull
-    cancelled: bool = False
-    waiting_platform: int = 0  # users waiting because Linkrunner did not name the platform
-    inferred: dict[str, int] = field(default_factory=dict)  # field -> users it was derived for
-    campaigns: list[CampaignResult] = field(default_factory=list)
-
-    @property
-    def failed_campaigns(self) -> list[CampaignResult]:
-        return [c for c in self.campaigns if c.state == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.rejected and not self.failed_campaigns
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class PullProgress:
-    pages: int
-    records: int
-    imported: int
-    updated: int
-    unchanged: int
-    rejected: int
-    total: int | None  # users in the campaign's window, when Linkrunner says
-    campaign: str | None = None  # display_id being pulled
-    campaigns_done: int = 0
-    campaigns_total: int = 0
-
-
 def lock_for(db_path: Path) -> FileLock:
     return FileLock(str(db_path) + ".pull.lock")
 
@@ -122,18 +78,14 @@ def _finish_run(
 ) -> None:
     detail = report.to_dict()
     detail["reasons"] = report.reasons[:100]
-    conn.execute(
-        "UPDATE runs SET ended_at = ?, state = ?, total = ?, rejected = ?, error = ?, detail = ? "
-        "WHERE id = ?",
-        (
-            time.time(),
-            state,
-            report.records,
-            report.rejected,
-            error,
-            json.dumps(detail),
-            report.run_id,
-        ),
+    runs.record_run(
+        conn,
+        report.run_id,
+        state,
+        total=report.records,
+        rejected=report.rejected,
+        error=error,
+        detail=detail,
     )
 
 
@@ -213,20 +165,11 @@ def _pull(
     try:
         with transaction(conn):
             # Only one pull runs at a time (the lock): a "running" pull row is a dead one.
-            conn.execute(
-                "UPDATE runs SET state = 'interrupted', ended_at = coalesce(ended_at, ?) "
-                "WHERE kind = 'pull' AND state = 'running'",
-                (time.time(),),
-            )
-            cur = conn.execute(
-                "INSERT INTO runs (kind, mode, started_at, state) "
-                "VALUES ('pull', 'api', ?, 'running')",
-                (time.time(),),
-            )
+            runs.interrupt_running(conn, "pull")
+            report.run_id = runs.start_run(conn, "pull", "api")
     except BaseException:
         client.close()  # its cancel watcher with it
         raise
-    report.run_id = int(cur.lastrowid or 0)
     try:
         with client:
             campaigns = list_campaigns(

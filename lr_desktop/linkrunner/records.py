@@ -7,13 +7,13 @@ import sqlite3
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from lr_desktop.fieldmap import RowProblem, attribution_from_record
 from lr_desktop.linkrunner.campaigns import CampaignResult
 from lr_desktop.linkrunner.derive import NO_PLATFORM_REASON, UNKNOWN_PLATFORM, Campaign, prepare
-from lr_desktop.mapping import RowProblem, attribution_from_record
 from lr_desktop.model import Attribution
 
 if TYPE_CHECKING:
-    from lr_desktop.linkrunner.pull import PullReport
+    from lr_desktop.linkrunner.report import PullReport
 
 MAX_REASONS = 200  # rejected records kept with their reason (all are counted)
 

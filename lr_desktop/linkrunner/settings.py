@@ -14,6 +14,7 @@ from typing import Any
 
 from lr_desktop import secrets
 from lr_desktop.clevertap.endpoint import validate_loopback_endpoint
+from lr_desktop.store.settings import put_setting
 
 SETTINGS_KEY = "linkrunner"
 # The automatic-pull switch has its own settings row (it was the window's before it was
@@ -106,11 +107,7 @@ def save_settings(conn: sqlite3.Connection, s: LinkrunnerSettings) -> None:
     data = asdict(s)
     auto_pull = bool(data.pop("auto_pull"))
     for key, value in ((SETTINGS_KEY, data), (AUTO_PULL_KEY, auto_pull)):
-        conn.execute(
-            "INSERT INTO settings(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, json.dumps(value, sort_keys=True)),
-        )
+        put_setting(conn, key, json.dumps(value, sort_keys=True))
 
 
 def update_settings(conn: sqlite3.Connection, **changes: Any) -> LinkrunnerSettings:

@@ -22,6 +22,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from lr_desktop.store.schema import INDEXED_COLUMNS, V3_INDEXES
+from lr_desktop.store.tx import transaction
 
 MIN_BULK_ROWS = 50_000  # below this, keeping indexes current is cheap enough
 
@@ -75,29 +76,17 @@ def _recreate(conn: sqlite3.Connection, definitions: dict[str, str]) -> None:
     todo = {n: sql for n, sql in definitions.items() if n not in _present(conn)}
     if not todo:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         for sql in todo.values():
             conn.execute(sql)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def create_indexes(conn: sqlite3.Connection, columns: list[str]) -> None:
     if not columns:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         for col in columns:
             conn.execute(f'CREATE INDEX IF NOT EXISTS "{_index_name(col)}" ON installs ("{col}")')
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def ensure_indexes(conn: sqlite3.Connection, db_path: Path | str) -> None:
@@ -130,16 +119,10 @@ def bulk_load(conn: sqlite3.Connection, db_path: Path | str, expected_rows: int)
         yield False  # another bulk load is running: just insert
         return
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             definitions = secondary_indexes(conn)
             for name in definitions:
                 conn.execute(f'DROP INDEX IF EXISTS "{name}"')
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         try:
             yield True
         finally:

@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from lr_desktop.errors import StoreError, explain
 from lr_desktop.store.bulk import ensure_indexes
 from lr_desktop.store.schema import migrate
+from lr_desktop.store.tx import transaction
 
-
-class StoreError(Exception):
-    """A database problem the user can act on (disk full, read-only, locked, corrupt)."""
-
-
-def explain(exc: sqlite3.Error, path: Path | str | None = None) -> StoreError:
-    """Turn a sqlite3 error into words a marketer understands."""
-    msg = str(exc).lower()
-    where = f" ({path})" if path else ""
-    if "readonly" in msg or "read-only" in msg:
-        text = f"The database{where} is read-only. Check the file's permissions. The step that failed was not saved; everything recorded before it is kept."
-    elif "full" in msg:
-        text = f"The disk holding the database{where} is full. Free some space and try again. The step that failed was not saved; everything recorded before it is kept."
-    elif "locked" in msg or "busy" in msg:
-        text = f"The database{where} is busy in another program. Try again in a moment."
-    elif "malformed" in msg:
-        text = (
-            f"The database{where} is damaged (SQLite reports: {exc}). Nothing was changed. "
-            "Restore it from a backup, or move it aside and import the files again."
-        )
-    elif "not a database" in msg:
-        text = f"The file{where} is not a usable Linkrunner Desktop database."
-    elif "unable to open" in msg:
-        text = (
-            f"The database{where} cannot be opened. Check that its folder exists and is writable."
-        )
-    else:
-        text = f"Database error{where}: {exc}"
-    err = StoreError(text)
-    err.__cause__ = exc
-    return err
-
+__all__ = ["StoreError", "connect", "explain", "transaction"]
 
 # Tables every Linkrunner Desktop database has (schema v1 on): how one is recognised.
 OWN_TABLES = frozenset(("installs", "runs"))
@@ -110,26 +79,4 @@ def connect(
             ensure_indexes(conn, path)
         return conn
     except sqlite3.Error as exc:
-        raise explain(exc, path) from exc
-
-
-@contextmanager
-def transaction(
-    conn: sqlite3.Connection, *, immediate: bool = True
-) -> Iterator[sqlite3.Connection]:
-    """One committed unit of work; rolled back whole on any error."""
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-    try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        # A failed COMMIT (disk full, I/O error) leaves the transaction open; without
-        # this the next BEGIN on the connection fails with a misleading error.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        raise explain(exc, path)  # noqa: B904 - a StoreError carries exc as its cause

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported when a migration runs: opening a current database needs none of it
     import sqlite_utils
 
+from lr_desktop.errors import UserFixableError
 from lr_desktop.model import ATTRIBUTION_COLUMNS
+from lr_desktop.store.tx import transaction
 
 # Columns the events table can sort or filter on; each gets an index.
 INDEXED_COLUMNS = (
@@ -206,8 +208,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(sqlite3.DatabaseError):
-    pass
+class SchemaTooNew(sqlite3.DatabaseError, UserFixableError):
+    """The database was written by a newer app: the user updates the app."""
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -223,16 +225,10 @@ def migrate(conn: sqlite3.Connection) -> int:
 
     db = sqlite_utils.Database(conn)
     for number in range(version + 1, SCHEMA_VERSION + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             # Another process may have migrated while we waited for the lock.
             if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
-                conn.execute("COMMIT")
                 continue
             MIGRATIONS[number - 1](db)
             conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     return SCHEMA_VERSION

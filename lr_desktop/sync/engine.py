@@ -28,8 +28,8 @@ from filelock import FileLock, Timeout
 
 from lr_desktop.clevertap.client import Answer, CleverTapClient
 from lr_desktop.clevertap.config import CleverTapConfig
+from lr_desktop.errors import explain
 from lr_desktop.store import StoreError
-from lr_desktop.store.db import explain
 from lr_desktop.sync.attribution import AttributionSender
 from lr_desktop.sync.due import (
     PROFILE_DUE,
@@ -116,7 +116,7 @@ def run_sync(
             )
             return _run_locked(store, config, operation, copies, progress, cancel, seed)
         except sqlite3.Error as exc:  # bookkeeping before or after the sending
-            raise explain(exc, db_path) from exc
+            raise explain(exc, db_path)  # noqa: B904 - a StoreError carries exc as its cause
         finally:
             store.close()
     finally:
@@ -242,7 +242,7 @@ class Engine:
             try:
                 return fn(*args, **kwargs)
             except sqlite3.Error as exc:
-                raise self._store_failed(exc) from exc
+                raise self._store_failed(exc)  # noqa: B904 - carries exc as its cause
         return await self._on(asyncio.wrap_future(self.writer.submit(lambda: fn(*args, **kwargs))))
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -254,11 +254,11 @@ class Engine:
         try:
             return await work
         except sqlite3.Error as exc:
-            raise self._store_failed(exc) from exc
+            raise self._store_failed(exc)  # noqa: B904 - carries exc as its cause
 
-    def _store_failed(self, exc: sqlite3.Error) -> StoreError:
-        err = explain(exc, self.store.path)
-        if self.store_error is None:
+    def _store_failed(self, exc: sqlite3.Error) -> Exception:
+        err = explain(exc, self.store.path)  # a bug comes back as itself and propagates
+        if self.store_error is None and isinstance(err, StoreError):
             self.store_error = err
         return err
 

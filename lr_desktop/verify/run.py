@@ -25,6 +25,7 @@ from lr_desktop.clevertap.reads import (
     EventsPage,
     ReadApiError,
 )
+from lr_desktop.errors import UserFixableError
 from lr_desktop.store import connect, transaction
 from lr_desktop.verify.store import CheckStore, Segment, day_start, install_range, page_digest
 from lr_desktop.verify.verdicts import judge_all, match_records
@@ -36,7 +37,7 @@ MAX_RESTARTS = 3  # a segment whose cursors keep being refused stops the check
 DEFAULT_GRACE_SECONDS = 3600.0
 
 
-class CheckAlreadyRunning(ValueError):
+class CheckAlreadyRunning(ValueError, UserFixableError):
     """Another check holds this database's verify lock."""
 
 

@@ -49,6 +49,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from lr_desktop.errors import interrupted
 from lr_desktop.gui import queries
 from lr_desktop.gui.models.verdict_words import verdict_text, verdict_tooltip
 from lr_desktop.gui.queries import COLUMNS, ROW_COLUMNS, EventQuery, Pair
@@ -128,7 +129,7 @@ def first_page(conn: sqlite3.Connection, query: EventQuery, cancel: Any = None) 
             with queries.budget(conn, FIRST_PAGE_BUDGET, cancel):
                 return queries.page_rows(conn, query, 0, PAGE)
         except sqlite3.OperationalError as exc:
-            if "interrupt" not in str(exc) or (cancel is not None and cancel.is_set()):
+            if not interrupted(exc) or (cancel is not None and cancel.is_set()):
                 raise
     with queries.budget(conn, None, cancel):
         return queries.page_rows(conn, query, 0, PAGE, follow_index=False)
@@ -244,7 +245,7 @@ class EventsModel(QAbstractTableModel):
             with queries.budget(self._conn, GUI_PAGE_BUDGET):
                 return queries.page_rows(self._conn, query, 0, PAGE)
         except sqlite3.OperationalError as exc:
-            if "interrupt" not in str(exc):
+            if not interrupted(exc):
                 raise
             return None
 

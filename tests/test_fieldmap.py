@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lr_desktop.mapping import RowProblem, attribution_from_record, parse_timestamp
+from lr_desktop.fieldmap import RowProblem, attribution_from_record, parse_timestamp
 from lr_desktop.model import Attribution
 
 BASE = {
@@ -235,7 +235,7 @@ def test_parse_timestamp_never_crashes(value: Any) -> None:
 
 
 def test_platform_from_data_api_device_data() -> None:
-    from lr_desktop.mapping import attribution_from_record
+    from lr_desktop.fieldmap import attribution_from_record
 
     base = {"user_data": {"id": "u1"}, "ad_channel": "META", "installed_at": "2026-01-01T00:00:00Z"}
     for device in ({"platform": "ANDROID"}, {"os": "iOS"}):
@@ -250,7 +250,7 @@ def test_platform_from_data_api_device_data() -> None:
 
 
 def test_organic_channel_is_not_an_ad_network() -> None:
-    from lr_desktop.mapping import attribution_from_record
+    from lr_desktop.fieldmap import attribution_from_record
 
     item = attribution_from_record(
         {
