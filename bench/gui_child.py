@@ -165,9 +165,10 @@ def app_model_ops(db: Path) -> dict[str, Any]:
 def qsql_model_ops(db: Path) -> dict[str, Any]:
     from PySide6.QtSql import QSqlDatabase, QSqlQueryModel
 
-    from lr_desktop.gui.queries import COLUMNS
+    from lr_desktop.gui.queries import COLUMNS, ROW_SQL
 
-    cols = ", ".join(c.key for c in COLUMNS)
+    # the same columns the app's table shows, its verdict column read the same way
+    cols = ", ".join(f"{ROW_SQL[c.key]} AS {c.key}" if c.key in ROW_SQL else c.key for c in COLUMNS)
     rss0 = current_rss_mb()
     name = f"bench-{time.monotonic_ns()}"
     qdb = QSqlDatabase.addDatabase("QSQLITE", name)
