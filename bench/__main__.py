@@ -17,6 +17,13 @@ from pathlib import Path
 from bench.common import ROOT, BenchResult, log
 
 NAMES = ("import", "sync_upload", "sync_attribution", "startup", "events_table", "responsiveness")
+# the largest runs: only with --ten-million (or named with --only); see bench/ten_million.py
+TEN_MILLION = (
+    "ten_million_table",
+    "ten_million_overview",
+    "ten_million_sync",
+    "ten_million_import",
+)
 
 # name -> (full N, quick N, full reps, quick reps)
 SIZES: dict[str, tuple[int, int, int, int]] = {
@@ -28,6 +35,10 @@ SIZES: dict[str, tuple[int, int, int, int]] = {
     "startup": (1_000_000, 20_000, 5, 3),
     "events_table": (1_000_000, 20_000, 3, 2),
     "responsiveness": (1_000_000, 20_000, 1, 1),
+    "ten_million_table": (10_000_000, 20_000, 3, 1),
+    "ten_million_overview": (10_000_000, 20_000, 3, 1),
+    "ten_million_sync": (10_000_000, 20_000, 1, 1),
+    "ten_million_import": (10_000_000, 20_000, 1, 1),
 }
 
 
@@ -40,10 +51,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--only",
         action="append",
-        choices=NAMES,
+        choices=NAMES + TEN_MILLION,
         metavar="NAME",
-        help=f"run only this benchmark (repeatable): {', '.join(NAMES)}",
+        help=f"run only this benchmark (repeatable): {', '.join(NAMES + TEN_MILLION)}",
     )
+    p.add_argument(
+        "--ten-million",
+        action="store_true",
+        help="also run the ten-million-user benchmarks (hours; ~25 GiB of disk, see the report)",
+    )
+    # the ten-million runs at another N (the smoke tests run that code path at a tiny one)
+    p.add_argument("--scale", type=int, help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, help="override N for every benchmark run")
     p.add_argument("--reps", type=int, help="override the number of runs of each side")
     p.add_argument(
@@ -80,11 +98,11 @@ def load_results(paths: list[Path]) -> list[BenchResult]:
             ]
             d["checks"] = [tuple(c) for c in d["checks"]]
             by_name[d["name"]] = BenchResult(**d, measurements=ms)
-    return [by_name[n] for n in NAMES if n in by_name]
+    return [by_name[n] for n in NAMES + TEN_MILLION if n in by_name]
 
 
 def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> BenchResult:
-    from bench import gui, imports, startup, sync
+    from bench import gui, imports, startup, sync, ten_million
 
     fns: dict[str, Callable[[], BenchResult]] = {
         "import": lambda: imports.bench_import(n, workdir, reps),
@@ -93,6 +111,10 @@ def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> Bench
         "startup": lambda: startup.bench_startup(n, workdir, reps),
         "events_table": lambda: gui.bench_events_table(n, workdir, reps),
         "responsiveness": lambda: gui.bench_responsiveness(n, workdir, reps),
+        "ten_million_table": lambda: ten_million.bench_table(n, workdir, reps),
+        "ten_million_overview": lambda: ten_million.bench_overview(n, workdir, reps),
+        "ten_million_sync": lambda: ten_million.bench_sync(n, workdir, profile=profile),
+        "ten_million_import": lambda: ten_million.bench_import(n, workdir, reps),
     }
     result = fns[name]()
     if profile and result.met is False and not result.profile:
@@ -114,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = args.workdir or data.default_workdir()
     workdir.mkdir(parents=True, exist_ok=True)
-    names = args.only or list(NAMES)
+    names = args.only or list(NAMES) + (list(TEN_MILLION) if args.ten_million else [])
     out = args.out or (
         workdir / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md"
     )
@@ -123,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in [] if args.from_json else names:
         full_n, quick_n, full_reps, quick_reps = SIZES[name]
         n = args.n or (quick_n if args.quick else full_n)
+        if args.scale and name in TEN_MILLION:
+            n = args.scale
         reps = args.reps or (quick_reps if args.quick else full_reps)
         log(f"{name}: N={n:,}, {reps} runs per side")
         t0 = time.perf_counter()
@@ -133,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             res = BenchResult(name, name, n, "", error=f"{type(exc).__name__}: {exc}")
         log(f"{name}: done in {time.perf_counter() - t0:.0f}s, target {res.met}")
         results.append(res)
+        if args.json:  # as it goes: a run of hours keeps what it measured
+            args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1, default=str))
     elapsed = time.perf_counter() - started
     limits_file = Path(__file__).with_name("limits.md")
     limits = limits_file.read_text(encoding="utf-8") if limits_file.exists() else ""

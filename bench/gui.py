@@ -42,12 +42,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[dict[str, Any], float]:
-    run = run_child([PYTHON, "-m", "bench.gui_child", *args], env=env or _env(), cwd=ROOT)
+def _child(
+    args: list[str], env: dict[str, str] | None = None, module: str = "bench.gui_child"
+) -> tuple[dict[str, Any], float]:
+    run = run_child([PYTHON, "-m", module, *args], env=env or _env(), cwd=ROOT)
     lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
     if run.returncode != 0 or not lines:
         raise RuntimeError(
-            f"bench.gui_child {args[0]} exited {run.returncode}: {run.stderr.strip()[-600:]}"
+            f"{module} {args[0]} exited {run.returncode}: {run.stderr.strip()[-600:]}"
         )
     return json.loads(lines[-1]), run.peak_rss_mb
 
