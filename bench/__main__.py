@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -74,6 +75,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="report path (default docs/benchmarks.md; with --quick: the work dir)",
     )
     p.add_argument("--json", type=Path, help="also write the raw results as JSON here")
+    p.add_argument(
+        "--note", default="", help="a sentence for the report's run line (e.g. what else ran)"
+    )
     p.add_argument("--no-profile", action="store_true", help="do not profile missed targets")
     p.add_argument(
         "--from-json",
@@ -87,7 +91,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def load_results(paths: list[Path]) -> list[BenchResult]:
-    from bench.common import Measurement
+    from bench.common import Measurement, Pair
 
     by_name: dict[str, BenchResult] = {}
     for path in paths:
@@ -97,6 +101,7 @@ def load_results(paths: list[Path]) -> list[BenchResult]:
                 for m in d.pop("measurements")
             ]
             d["checks"] = [tuple(c) for c in d["checks"]]
+            d["pairs"] = [Pair(**p) for p in d.get("pairs", [])]
             by_name[d["name"]] = BenchResult(**d, measurements=ms)
     return [by_name[n] for n in NAMES + TEN_MILLION if n in by_name]
 
@@ -112,11 +117,13 @@ def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> Bench
         "events_table": lambda: gui.bench_events_table(n, workdir, reps),
         "responsiveness": lambda: gui.bench_responsiveness(n, workdir, reps),
         "ten_million_table": lambda: ten_million.bench_table(n, workdir, reps),
-        "ten_million_overview": lambda: ten_million.bench_overview(n, workdir, reps),
+        "ten_million_overview": lambda: ten_million.bench_overview(n, workdir, reps, profile),
         "ten_million_sync": lambda: ten_million.bench_sync(n, workdir, profile=profile),
         "ten_million_import": lambda: ten_million.bench_import(n, workdir, reps),
     }
     result = fns[name]()
+    if name in TEN_MILLION:
+        result.notes.append("disk: " + ten_million.disk_needed(workdir, n))
     if profile and result.met is False and not result.profile:
         try:
             if name == "import":
@@ -130,13 +137,32 @@ def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> Bench
     return result
 
 
+def selected(args: argparse.Namespace) -> list[str]:
+    """The benchmarks to run: --only's, else all (the ten-million ones with --ten-million)."""
+    return args.only or list(NAMES) + (list(TEN_MILLION) if args.ten_million else [])
+
+
+def ten_million_disk(results: list[BenchResult], workdir: Path) -> str:
+    """The disk space the last ten-million result saw (noted when it ran), else what its
+    files in the work dir take now."""
+    big = [r for r in results if r.name in TEN_MILLION]
+    notes = [n for r in big for n in r.notes if n.startswith("disk: ")]
+    if notes:
+        return notes[-1].removeprefix("disk: ")
+    if not big:
+        return ""
+    from bench.ten_million import disk_needed
+
+    return disk_needed(workdir, max(r.n for r in big)) + " (measured when the report was written)"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from bench import data, report
 
     workdir = args.workdir or data.default_workdir()
     workdir.mkdir(parents=True, exist_ok=True)
-    names = args.only or list(NAMES) + (list(TEN_MILLION) if args.ten_million else [])
+    names = selected(args)
     out = args.out or (
         workdir / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md"
     )
@@ -149,13 +175,17 @@ def main(argv: list[str] | None = None) -> int:
             n = args.scale
         reps = args.reps or (quick_reps if args.quick else full_reps)
         log(f"{name}: N={n:,}, {reps} runs per side")
-        t0 = time.perf_counter()
+        t0, load0 = time.perf_counter(), os.getloadavg()[0]
         try:
             res = run_one(name, n, reps, workdir, not args.no_profile and not args.quick)
         except Exception as exc:  # noqa: BLE001 - report it and go on with the others
             traceback.print_exc()
             res = BenchResult(name, name, n, "", error=f"{type(exc).__name__}: {exc}")
         log(f"{name}: done in {time.perf_counter() - t0:.0f}s, target {res.met}")
+        res.notes.append(
+            f"load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
+            f"end ({os.cpu_count()} cores); took {time.perf_counter() - t0:,.0f} s"
+        )
         results.append(res)
         if args.json:  # as it goes: a run of hours keeps what it measured
             args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1, default=str))
@@ -176,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.from_json
         else "",
+        conditions=args.note,
+        disk=ten_million_disk(results, workdir),
     )
     if args.json:
         args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1, default=str))

@@ -39,6 +39,22 @@ class Measurement:
 
 
 @dataclass
+class Pair:
+    """One ratio of a benchmark: this project's side against a peer or floor, both
+    measured in the same run. `ratio` is own ÷ peer time (`lower_is_better`) or
+    own ÷ peer rate (not)."""
+
+    what: str  # e.g. "100 ms round trips, concurrency 15"
+    own: str  # Measurement label of this project's side
+    peer: str  # Measurement label of the peer / floor / limit
+    definition: str  # what the peer or floor is, in a sentence
+    target: str  # e.g. "≤ 1.4×"
+    ratio: float | None = None
+    met: bool | None = None
+    lower_is_better: bool = True
+
+
+@dataclass
 class BenchResult:
     name: str
     title: str
@@ -52,6 +68,9 @@ class BenchResult:
     checks: list[tuple[str, str, bool | None]] = field(default_factory=list)  # sub-targets
     profile: str = ""  # top of a profile when the target was missed
     error: str = ""  # why this benchmark could not run
+    pairs: list[Pair] = field(default_factory=list)  # each ratio with its peer's definition
+    definitions: dict[str, str] = field(default_factory=dict)  # measurement label -> what it is
+    limits: str = ""  # for a missed target: what limits it, in a line (the profile backs it)
 
     def get(self, label: str) -> Measurement:
         for m in self.measurements:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench.common import PYTHON, ROOT, BenchResult, Measurement, log, run_child
+from bench.common import PYTHON, ROOT, BenchResult, Measurement, Pair, log, run_child
 from bench.data import copy_db, queue_db
 
 OPS = (
@@ -17,7 +17,7 @@ OPS = (
     ("sort_ms", "sort by a column (campaign)"),
     ("filter_ms", "apply a filter (ad network)"),
 )
-LIMIT_MS = 150.0
+LIMIT_MS = 100.0  # what a user feels as instant (issue 18: no longer "below QSqlQueryModel")
 HEARTBEAT_LIMIT_MS = 50.0
 
 
@@ -85,8 +85,8 @@ def bench_events_table(n: int, workdir: Path, reps: int = 3) -> BenchResult:
         "events_table",
         f"Install events table on {n:,} rows",
         n,
-        f"each operation < {LIMIT_MS:.0f} ms and faster than QSqlQueryModel; "
-        "model memory independent of row count",
+        f"each operation < {LIMIT_MS:.0f} ms; model memory independent of row count "
+        "(QSqlQueryModel beside it, as information)",
     )
     missing = gui_missing()
     if missing:
@@ -105,13 +105,21 @@ def bench_events_table(n: int, workdir: Path, reps: int = 3) -> BenchResult:
         peer.samples = [r[key] / 1000 for r in doc["qsql"] if r.get(key) is not None]
         result.measurements += [app, peer]
         a_ms, p_ms = app.median * 1000, peer.median * 1000
-        ok = a_ms < LIMIT_MS and a_ms < p_ms
+        ok = a_ms < LIMIT_MS
         ok_all = ok_all and ok
         result.checks.append(
-            (
-                f"{label}: < {LIMIT_MS:.0f} ms and < QSqlQueryModel",
-                f"{a_ms:.0f} vs {p_ms:.0f} ms",
-                ok,
+            (f"{label}: < {LIMIT_MS:.0f} ms", f"{a_ms:.0f} ms (QSqlQueryModel {p_ms:.0f} ms)", ok)
+        )
+        result.pairs.append(
+            Pair(
+                label,
+                app.label,
+                peer.label,
+                "Qt's C++ SQL model on the same query in a default QTableView (information: "
+                "the target is the time)",
+                "information",
+                a_ms / p_ms if p_ms > 0 else None,
+                None,
             )
         )
     mem_big = doc["app"][0]["model_rss_mb"]

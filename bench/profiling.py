@@ -120,3 +120,44 @@ def profile_call(fn: Callable[[], Any], interval: float = 0.005, top: int = 12) 
     with Sampler(interval) as s:
         fn()
     return s.summary(top, time.perf_counter() - t0)
+
+
+class _Rows:
+    """A fetched result that answers like the cursor it replaces."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+    def __iter__(self) -> Any:
+        return iter(self._rows)
+
+
+class TimedConnection:
+    """Stands in for a sqlite3 connection: times every statement (fetched whole),
+    grouped by its SQL text, for code that only calls `execute`."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.spent: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+
+    def execute(self, sql: str, params: Any = ()) -> _Rows:
+        t0 = time.perf_counter()
+        rows = self.conn.execute(sql, params).fetchall()
+        key = " ".join(sql.split())
+        self.spent[key] += time.perf_counter() - t0
+        self.calls[key] += 1
+        return _Rows(rows)
+
+    def summary(self, top: int = 10) -> str:
+        total = sum(self.spent.values())
+        lines = [f"SQL: {total * 1000:,.0f} ms in {sum(self.calls.values()):,} statements"]
+        for key, secs in self.spent.most_common(top):
+            lines.append(f"  {secs * 1000:8,.0f} ms  {self.calls[key]:5,}×  {key[:150]}")
+        return "\n".join(lines)
