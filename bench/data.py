@@ -151,6 +151,7 @@ def fill_queue(path: Path, n: int, seed: int = SEED) -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
+    Path(str(path) + ".bulk.lock").unlink(missing_ok=True)  # the bulk load's lock file
 
 
 def queue_db(n: int, workdir: Path, seed: int = SEED) -> Path:
