@@ -107,7 +107,7 @@ def load_results(paths: list[Path]) -> list[BenchResult]:
 
 
 def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> BenchResult:
-    from bench import gui, imports, startup, sync, ten_million
+    from bench import data, gui, imports, startup, sync, ten_million
 
     fns: dict[str, Callable[[], BenchResult]] = {
         "import": lambda: imports.bench_import(n, workdir, reps),
@@ -132,6 +132,9 @@ def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> Bench
             elif name == "startup":
                 log("startup: import-time profile")
                 result.profile = startup.profile_startup(workdir, n)
+            elif name in ("events_table", "ten_million_table"):
+                log(f"{name}: sampling the app model's operations")
+                result.profile = gui.profile_table(data.queue_db(n, workdir))
         except Exception as exc:  # noqa: BLE001 - a profile is a bonus
             result.notes.append(f"profiling failed: {type(exc).__name__}: {exc}")
     return result

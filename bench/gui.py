@@ -158,6 +158,12 @@ def bench_events_table(n: int, workdir: Path, reps: int = 3) -> BenchResult:
     return result
 
 
+def profile_table(db: Path) -> str:
+    """All threads of one run of the app model's four operations, sampled (offscreen)."""
+    doc, _ = _child(["table-profile", str(db)])
+    return str(doc["profile"])
+
+
 def bench_responsiveness(n: int, workdir: Path, reps: int = 1, emu: Any = None) -> BenchResult:
     from bench.sync import start_emulator
 

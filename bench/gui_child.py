@@ -2,6 +2,7 @@
 
     python -m bench.gui_child table DB REPS        -> JSON: events-table timings
     python -m bench.gui_child table-app DB REPS    -> JSON: the same, the app's model only
+    python -m bench.gui_child table-profile DB     -> JSON: the app model's run, sampled
     python -m bench.gui_child heartbeat DB URL     -> JSON: heartbeat gaps during a sync
 
 Every wait is bounded (a deadline), and loops stop by themselves.
@@ -334,6 +335,12 @@ def main(argv: list[str]) -> int:
     what = argv[0]
     if what in ("table", "table-app"):
         doc = table(Path(argv[1]), int(argv[2]), peer=what == "table")
+    elif what == "table-profile":
+        from bench.profiling import profile_call
+
+        _app()
+        _warm_up()
+        doc = {"profile": profile_call(lambda: app_model_ops(Path(argv[1])), interval=0.002)}
     elif what == "heartbeat":
         doc = heartbeat(Path(argv[1]), argv[2])
     else:

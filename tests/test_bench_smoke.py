@@ -279,3 +279,11 @@ def test_report_shows_pairs_with_definitions_and_limits(tmp_path: Path) -> None:
     assert "[what limits it](#profile-sync-x)" in text and 'id="profile-sync-x"' in text
     assert "**What limits it:** the writer thread" in text
     assert "| Table | 10 | first rows < 100 ms: 9 ms |" in text and "| information |" in text
+
+
+def test_table_profile_samples_the_app_model(workdir: Path) -> None:
+    _gui_or_skip()
+    from bench.gui import profile_table
+
+    text = profile_table(data.queue_db(N, workdir))
+    assert "thread MainThread" in text and "app_model_ops" in text
