@@ -106,6 +106,25 @@ def load_results(paths: list[Path]) -> list[BenchResult]:
     return [by_name[n] for n in NAMES + TEN_MILLION if n in by_name]
 
 
+def _memory_missed(result: BenchResult) -> bool:
+    return any(what.startswith("peak RSS") and ok is False for what, _v, ok in result.checks)
+
+
+def memory_profile(n: int, workdir: Path) -> str:
+    """`lr-desktop import` of n rows with its resident memory sampled over time."""
+    from bench import data
+    from bench.common import PYTHON
+    from bench.profiling import rss_timeline
+
+    db = data.copy_db(data.empty_db(workdir), workdir / "import-memory.sqlite")
+    cmd = [PYTHON, "-m", "lr_desktop", "--db", str(db), "import", str(data.csv_file(n, workdir))]
+    try:
+        return rss_timeline(cmd, cwd=ROOT, interval=1.0)
+    finally:
+        for suffix in ("", "-wal", "-shm", ".import.lock", ".bulk.lock"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+
+
 def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> BenchResult:
     from bench import data, gui, imports, startup, sync, ten_million
 
@@ -126,7 +145,10 @@ def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> Bench
         result.notes.append("disk: " + ten_million.disk_needed(workdir, n))
     if profile and result.met is False and not result.profile:
         try:
-            if name == "import":
+            if name in ("import", "ten_million_import") and _memory_missed(result):
+                log(f"{name}: resident memory over an import of {n // 4:,} rows")
+                result.profile = memory_profile(n // 4, workdir)
+            elif name in ("import", "ten_million_import"):
                 log("import: profiling the importer (cProfile)")
                 result.profile = imports.profile_import(min(n, 200_000), workdir)
             elif name == "startup":
