@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -26,6 +27,13 @@ NAMES = (
     "responsiveness",
     "verify",
 )
+# the largest runs: only with --ten-million (or named with --only); see bench/ten_million.py
+TEN_MILLION = (
+    "ten_million_table",
+    "ten_million_overview",
+    "ten_million_sync",
+    "ten_million_import",
+)
 
 # name -> (full N, quick N, full reps, quick reps)
 SIZES: dict[str, tuple[int, int, int, int]] = {
@@ -41,6 +49,10 @@ SIZES: dict[str, tuple[int, int, int, int]] = {
     "responsiveness": (1_000_000, 20_000, 1, 1),
     # setup delivers N users by a real sync (~1 min at 1M), then each side reads them back
     "verify": (1_000_000, 20_000, 3, 1),
+    "ten_million_table": (10_000_000, 20_000, 3, 1),
+    "ten_million_overview": (10_000_000, 20_000, 3, 1),
+    "ten_million_sync": (10_000_000, 20_000, 1, 1),
+    "ten_million_import": (10_000_000, 20_000, 1, 1),
 }
 
 
@@ -53,10 +65,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--only",
         action="append",
-        choices=NAMES,
+        choices=NAMES + TEN_MILLION,
         metavar="NAME",
-        help=f"run only this benchmark (repeatable): {', '.join(NAMES)}",
+        help=f"run only this benchmark (repeatable): {', '.join(NAMES + TEN_MILLION)}",
     )
+    p.add_argument(
+        "--ten-million",
+        action="store_true",
+        help="also run the ten-million-user benchmarks (hours; ~25 GiB of disk, see the report)",
+    )
+    # the ten-million runs at another N (the smoke tests run that code path at a tiny one)
+    p.add_argument("--scale", type=int, help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, help="override N for every benchmark run")
     p.add_argument("--reps", type=int, help="override the number of runs of each side")
     p.add_argument(
@@ -69,6 +88,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="report path (default docs/benchmarks.md; with --quick: the work dir)",
     )
     p.add_argument("--json", type=Path, help="also write the raw results as JSON here")
+    p.add_argument(
+        "--note", default="", help="a sentence for the report's run line (e.g. what else ran)"
+    )
     p.add_argument("--no-profile", action="store_true", help="do not profile missed targets")
     p.add_argument(
         "--from-json",
@@ -82,7 +104,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def load_results(paths: list[Path]) -> list[BenchResult]:
-    from bench.common import Measurement
+    from bench.common import Measurement, Pair
 
     by_name: dict[str, BenchResult] = {}
     for path in paths:
@@ -92,12 +114,32 @@ def load_results(paths: list[Path]) -> list[BenchResult]:
                 for m in d.pop("measurements")
             ]
             d["checks"] = [tuple(c) for c in d["checks"]]
+            d["pairs"] = [Pair(**p) for p in d.get("pairs", [])]
             by_name[d["name"]] = BenchResult(**d, measurements=ms)
-    return [by_name[n] for n in NAMES if n in by_name]
+    return [by_name[n] for n in NAMES + TEN_MILLION if n in by_name]
+
+
+def _memory_missed(result: BenchResult) -> bool:
+    return any(what.startswith("peak RSS") and ok is False for what, _v, ok in result.checks)
+
+
+def memory_profile(n: int, workdir: Path) -> str:
+    """`lr-desktop import` of n rows with its resident memory sampled over time."""
+    from bench import data
+    from bench.common import PYTHON
+    from bench.profiling import rss_timeline
+
+    db = data.copy_db(data.empty_db(workdir), workdir / "import-memory.sqlite")
+    cmd = [PYTHON, "-m", "lr_desktop", "--db", str(db), "import", str(data.csv_file(n, workdir))]
+    try:
+        return rss_timeline(cmd, cwd=ROOT, interval=1.0)
+    finally:
+        for suffix in ("", "-wal", "-shm", ".import.lock", ".bulk.lock"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
 
 
 def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> BenchResult:
-    from bench import gui, imports, startup, sync, verify
+    from bench import data, gui, imports, startup, sync, ten_million, verify
 
     fns: dict[str, Callable[[], BenchResult]] = {
         "import": lambda: imports.bench_import(n, workdir, reps),
@@ -108,19 +150,50 @@ def run_one(name: str, n: int, reps: int, workdir: Path, profile: bool) -> Bench
         "events_table": lambda: gui.bench_events_table(n, workdir, reps),
         "responsiveness": lambda: gui.bench_responsiveness(n, workdir, reps),
         "verify": lambda: verify.bench_verify(n, workdir, reps),
+        "ten_million_table": lambda: ten_million.bench_table(n, workdir, reps),
+        "ten_million_overview": lambda: ten_million.bench_overview(n, workdir, reps, profile),
+        "ten_million_sync": lambda: ten_million.bench_sync(n, workdir, profile=profile),
+        "ten_million_import": lambda: ten_million.bench_import(n, workdir, reps),
     }
     result = fns[name]()
+    if name in TEN_MILLION:
+        result.notes.append("disk: " + ten_million.disk_needed(workdir, n))
     if profile and result.met is False and not result.profile:
         try:
-            if name == "import":
+            if name in ("import", "ten_million_import") and _memory_missed(result):
+                log(f"{name}: resident memory over an import of {n // 4:,} rows")
+                result.profile = memory_profile(n // 4, workdir)
+            elif name in ("import", "ten_million_import"):
                 log("import: profiling the importer (cProfile)")
                 result.profile = imports.profile_import(min(n, 200_000), workdir)
             elif name == "startup":
                 log("startup: import-time profile")
                 result.profile = startup.profile_startup(workdir, n)
+            elif name in ("events_table", "ten_million_table"):
+                log(f"{name}: sampling the app model's operations")
+                result.profile = gui.profile_table(data.queue_db(n, workdir))
         except Exception as exc:  # noqa: BLE001 - a profile is a bonus
             result.notes.append(f"profiling failed: {type(exc).__name__}: {exc}")
     return result
+
+
+def selected(args: argparse.Namespace) -> list[str]:
+    """The benchmarks to run: --only's, else all (the ten-million ones with --ten-million)."""
+    return args.only or list(NAMES) + (list(TEN_MILLION) if args.ten_million else [])
+
+
+def ten_million_disk(results: list[BenchResult], workdir: Path) -> str:
+    """The disk space the last ten-million result saw (noted when it ran), else what its
+    files in the work dir take now."""
+    big = [r for r in results if r.name in TEN_MILLION]
+    notes = [n for r in big for n in r.notes if n.startswith("disk: ")]
+    if notes:
+        return notes[-1].removeprefix("disk: ")
+    if not big:
+        return ""
+    from bench.ten_million import disk_needed
+
+    return disk_needed(workdir, max(r.n for r in big)) + " (measured when the report was written)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = args.workdir or data.default_workdir()
     workdir.mkdir(parents=True, exist_ok=True)
-    names = args.only or list(NAMES)
+    names = selected(args)
     out = args.out or (
         workdir / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md"
     )
@@ -138,16 +211,24 @@ def main(argv: list[str] | None = None) -> int:
     for name in [] if args.from_json else names:
         full_n, quick_n, full_reps, quick_reps = SIZES[name]
         n = args.n or (quick_n if args.quick else full_n)
+        if args.scale and name in TEN_MILLION:
+            n = args.scale
         reps = args.reps or (quick_reps if args.quick else full_reps)
         log(f"{name}: N={n:,}, {reps} runs per side")
-        t0 = time.perf_counter()
+        t0, load0 = time.perf_counter(), os.getloadavg()[0]
         try:
             res = run_one(name, n, reps, workdir, not args.no_profile and not args.quick)
         except Exception as exc:  # noqa: BLE001 - report it and go on with the others
             traceback.print_exc()
             res = BenchResult(name, name, n, "", error=f"{type(exc).__name__}: {exc}")
         log(f"{name}: done in {time.perf_counter() - t0:.0f}s, target {res.met}")
+        res.notes.append(
+            f"load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
+            f"end ({os.cpu_count()} cores); took {time.perf_counter() - t0:,.0f} s"
+        )
         results.append(res)
+        if args.json:  # as it goes: a run of hours keeps what it measured
+            args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1, default=str))
     elapsed = time.perf_counter() - started
     limits_file = Path(__file__).with_name("limits.md")
     limits = limits_file.read_text(encoding="utf-8") if limits_file.exists() else ""
@@ -165,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.from_json
         else "",
+        conditions=args.note,
+        disk=ten_million_disk(results, workdir),
     )
     if args.json:
         args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1, default=str))

@@ -14,16 +14,24 @@ import random
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
-from lr_desktop.model import ATTRIBUTION_COLUMNS, Attribution
+from lr_desktop.model import (
+    ATTRIBUTION_COLUMNS,
+    Attribution,
+    attribution_values,
+    event_id,
+    fingerprint,
+)
 from lr_desktop.store import connect, transaction
-from lr_desktop.store.queue import upsert_attributions
+from lr_desktop.store.bulk import bulk_load
+from lr_desktop.store.queue import _INSERT, _QUEUED, _WAITING
 from lr_desktop.store.schema import SCHEMA_VERSION
 
 SEED = 7
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z: fixed so files are identical run to run
-_FILL_CHUNK = 50_000
+_FILL_CHUNK = 200_000  # rows per transaction
 
 
 def default_workdir() -> Path:
@@ -115,29 +123,60 @@ def empty_db(workdir: Path) -> Path:
     return path
 
 
+def _insert_rows(n: int, seed: int) -> Iterator[tuple[object, ...]]:
+    """The rows `upsert_attributions` inserts for `n` new users (same values, same
+    fingerprints and event ids), without its per-batch lookup of existing users."""
+    for a in generate(n, seed):
+        values = attribution_values(a)
+        fp = fingerprint(a)
+        status = _QUEUED if (a.clevertap_id if a.platform else None) else _WAITING
+        yield (*values, fp, event_id(a.user_id, fp), "bench", NOW, NOW, status)
+
+
+def fill_queue(path: Path, n: int, seed: int = SEED) -> None:
+    """Insert `n` generated users into the (migrated, empty) queue at `path`: secondary
+    indexes dropped and built once at the end (the store's bulk load), executemany in
+    transactions of _FILL_CHUNK rows. The rows are the ones an import would store."""
+    conn = connect(path)
+    conn.execute("PRAGMA synchronous = OFF")  # a template: a crash just means rebuild it
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: the index builds sort in memory
+    rows = _insert_rows(n, seed)
+    with bulk_load(conn, path, n):
+        while True:
+            chunk = list(islice(rows, _FILL_CHUNK))
+            if not chunk:
+                break
+            with transaction(conn):
+                conn.executemany(_INSERT, chunk)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    Path(str(path) + ".bulk.lock").unlink(missing_ok=True)  # the bulk load's lock file
+
+
 def queue_db(n: int, workdir: Path, seed: int = SEED) -> Path:
-    """A queue holding `n` imported users (through the store's upsert); cached template."""
+    """A queue holding `n` imported users (what `lr-desktop import` of `csv_file(n)`
+    stores, generated straight into the database); cached template."""
     path = workdir / f"queue-{n}-s{seed}-v{SCHEMA_VERSION}.sqlite"
     if path.exists():
         return path
     tmp = workdir / f"queue-{n}.tmp.sqlite"
     _fresh(tmp)
-    conn = connect(tmp)
-    batch: list[Attribution] = []
-    for a in generate(n, seed):
-        batch.append(a)
-        if len(batch) >= _FILL_CHUNK:
-            with transaction(conn):
-                upsert_attributions(conn, batch, source="bench", now=NOW)
-            batch.clear()
-    if batch:
-        with transaction(conn):
-            upsert_attributions(conn, batch, source="bench", now=NOW)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("PRAGMA journal_mode = DELETE")
-    conn.close()
+    fill_queue(tmp, n, seed)
     tmp.replace(path)
     return path
+
+
+def db_size_mb(path: Path) -> float:
+    """Size on disk of a database with its WAL and shared-memory files."""
+    return (
+        sum(
+            Path(str(path) + s).stat().st_size
+            for s in ("", "-wal", "-shm")
+            if Path(str(path) + s).exists()
+        )
+        / 2**20
+    )
 
 
 def copy_db(template: Path, dest: Path) -> Path:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench.common import PYTHON, ROOT, BenchResult, Measurement, log, run_child
+from bench.common import PYTHON, ROOT, BenchResult, Measurement, Pair, log, run_child
 from bench.data import copy_db, queue_db
 
 OPS = (
@@ -17,7 +17,7 @@ OPS = (
     ("sort_ms", "sort by a column (campaign)"),
     ("filter_ms", "apply a filter (ad network)"),
 )
-LIMIT_MS = 150.0
+LIMIT_MS = 100.0  # what a user feels as instant (issue 18: no longer "below QSqlQueryModel")
 HEARTBEAT_LIMIT_MS = 50.0
 
 
@@ -42,12 +42,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[dict[str, Any], float]:
-    run = run_child([PYTHON, "-m", "bench.gui_child", *args], env=env or _env(), cwd=ROOT)
+def _child(
+    args: list[str], env: dict[str, str] | None = None, module: str = "bench.gui_child"
+) -> tuple[dict[str, Any], float]:
+    run = run_child([PYTHON, "-m", module, *args], env=env or _env(), cwd=ROOT)
     lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
     if run.returncode != 0 or not lines:
         raise RuntimeError(
-            f"bench.gui_child {args[0]} exited {run.returncode}: {run.stderr.strip()[-600:]}"
+            f"{module} {args[0]} exited {run.returncode}: {run.stderr.strip()[-600:]}"
         )
     return json.loads(lines[-1]), run.peak_rss_mb
 
@@ -83,8 +85,8 @@ def bench_events_table(n: int, workdir: Path, reps: int = 3) -> BenchResult:
         "events_table",
         f"Install events table on {n:,} rows",
         n,
-        f"each operation < {LIMIT_MS:.0f} ms and faster than QSqlQueryModel; "
-        "model memory independent of row count",
+        f"each operation < {LIMIT_MS:.0f} ms; model memory independent of row count "
+        "(QSqlQueryModel beside it, as information)",
     )
     missing = gui_missing()
     if missing:
@@ -103,13 +105,21 @@ def bench_events_table(n: int, workdir: Path, reps: int = 3) -> BenchResult:
         peer.samples = [r[key] / 1000 for r in doc["qsql"] if r.get(key) is not None]
         result.measurements += [app, peer]
         a_ms, p_ms = app.median * 1000, peer.median * 1000
-        ok = a_ms < LIMIT_MS and a_ms < p_ms
+        ok = a_ms < LIMIT_MS
         ok_all = ok_all and ok
         result.checks.append(
-            (
-                f"{label}: < {LIMIT_MS:.0f} ms and < QSqlQueryModel",
-                f"{a_ms:.0f} vs {p_ms:.0f} ms",
-                ok,
+            (f"{label}: < {LIMIT_MS:.0f} ms", f"{a_ms:.0f} ms (QSqlQueryModel {p_ms:.0f} ms)", ok)
+        )
+        result.pairs.append(
+            Pair(
+                label,
+                app.label,
+                peer.label,
+                "Qt's C++ SQL model on the same query in a default QTableView (information: "
+                "the target is the time)",
+                "information",
+                a_ms / p_ms if p_ms > 0 else None,
+                None,
             )
         )
     mem_big = doc["app"][0]["model_rss_mb"]
@@ -146,6 +156,12 @@ def bench_events_table(n: int, workdir: Path, reps: int = 3) -> BenchResult:
         for suffix in ("", "-wal", "-shm"):
             Path(str(p) + suffix).unlink(missing_ok=True)
     return result
+
+
+def profile_table(db: Path) -> str:
+    """All threads of one run of the app model's four operations, sampled (offscreen)."""
+    doc, _ = _child(["table-profile", str(db)])
+    return str(doc["profile"])
 
 
 def bench_responsiveness(n: int, workdir: Path, reps: int = 1, emu: Any = None) -> BenchResult:

@@ -120,3 +120,84 @@ def profile_call(fn: Callable[[], Any], interval: float = 0.005, top: int = 12) 
     with Sampler(interval) as s:
         fn()
     return s.summary(top, time.perf_counter() - t0)
+
+
+class _Rows:
+    """A fetched result that answers like the cursor it replaces."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+    def __iter__(self) -> Any:
+        return iter(self._rows)
+
+
+class TimedConnection:
+    """Stands in for a sqlite3 connection: times every statement (fetched whole),
+    grouped by its SQL text, for code that only calls `execute`."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.spent: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+
+    def execute(self, sql: str, params: Any = ()) -> _Rows:
+        t0 = time.perf_counter()
+        rows = self.conn.execute(sql, params).fetchall()
+        key = " ".join(sql.split())
+        self.spent[key] += time.perf_counter() - t0
+        self.calls[key] += 1
+        return _Rows(rows)
+
+    def summary(self, top: int = 10) -> str:
+        total = sum(self.spent.values())
+        lines = [f"SQL: {total * 1000:,.0f} ms in {sum(self.calls.values()):,} statements"]
+        for key, secs in self.spent.most_common(top):
+            lines.append(f"  {secs * 1000:8,.0f} ms  {self.calls[key]:5,}×  {key[:150]}")
+        return "\n".join(lines)
+
+
+def rss_timeline(cmd: list[str], *, cwd: Any = None, interval: float = 0.5, rows: int = 24) -> str:
+    """Run `cmd` as a child; its resident memory (VmRSS) over time, with the last line it
+    printed to stderr at each moment (progress), so growth can be placed: which phase of
+    the work holds the memory."""
+    import subprocess
+
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1
+    )
+    last = [""]
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.strip():
+                last[0] = line.strip()[-90:]
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    t0 = time.perf_counter()
+    points: list[tuple[float, float, str]] = []
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                kb = next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+            points.append((time.perf_counter() - t0, kb / 1024, last[0]))
+        except (OSError, StopIteration):
+            pass
+        time.sleep(interval)
+    reader.join(5)
+    if not points:
+        return "no samples"
+    step = max(1, len(points) // rows)
+    shown = points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
+    peak = max(p[1] for p in points)
+    lines = [f"resident memory of `{' '.join(cmd[-3:])}`: peak {peak:,.0f} MiB"]
+    lines += [f"  {t:7.1f} s  {mb:7,.0f} MiB  {what}" for t, mb, what in shown]
+    return "\n".join(lines)

@@ -134,6 +134,15 @@ def bench_verify(n: int, workdir: Path, reps: int = 3, memory_check: bool = True
         project = Measurement("verify (download, commit each page, judge)", items=sent)
         bare = Measurement("bare httpx download of the same pages (parsed, dropped)", items=sent)
         result.measurements = [project, bare]
+        result.definitions[bare.label] = (
+            "an httpx AsyncClient walking the check's own Get Events queries (same segments, "
+            "batch size 5000, same concurrency) against the same emulator; each page parsed "
+            "with resp.json() and dropped: the download alone, nothing stored or judged"
+        )
+        result.definitions[project.label] = (
+            "`run_verify`, the CLI's and the window's check: every page committed as it "
+            "arrives, then every user matched and judged"
+        )
         for rep in range(reps):
             copy_db(delivered, db)
             secs, rss, out = _run_side("verify", db, emu.url)

@@ -221,3 +221,105 @@ def test_verify_bench(workdir: Path) -> None:
     assert project.extra["api_calls"] == bare.extra["api_calls"] > 0  # the same pages
     assert not any("the check held" in note for note in r.notes), r.notes
     assert r.ratio is not None and r.ratio > 0 and r.met in (True, False)
+
+
+def test_queue_generation_stores_what_an_import_stores(workdir: Path) -> None:
+    """bench.data writes the queue straight into the database: the same rows (values,
+    fingerprints, event ids, statuses) and indexes as the store's own upsert."""
+    import sqlite3
+
+    from lr_desktop.store import connect, transaction
+    from lr_desktop.store.queue import upsert_attributions
+
+    by_store, direct = workdir / "by-store.sqlite", workdir / "direct.sqlite"
+    conn = connect(by_store)
+    with transaction(conn):
+        upsert_attributions(conn, list(data.generate(N)), source="bench", now=data.NOW)
+    conn.close()
+    data.fill_queue(direct, N)
+    a, b = sqlite3.connect(by_store), sqlite3.connect(direct)
+    rows = "SELECT * FROM installs ORDER BY rowid"
+    schema = "SELECT name, sql FROM sqlite_master ORDER BY name"
+    assert a.execute(rows).fetchall() == b.execute(rows).fetchall()
+    assert a.execute(schema).fetchall() == b.execute(schema).fetchall()
+    assert len(b.execute(rows).fetchall()) == N
+
+
+def test_ten_million_is_gated_by_its_flag() -> None:
+    from bench.__main__ import NAMES, TEN_MILLION, parse_args, selected
+
+    assert selected(parse_args([])) == list(NAMES)
+    assert selected(parse_args(["--ten-million"])) == list(NAMES) + list(TEN_MILLION)
+    assert selected(parse_args(["--ten-million", "--only", "startup"])) == ["startup"]
+
+
+def test_ten_million_code_path_at_a_tiny_scale(tmp_path: Path) -> None:
+    """`--ten-million` at N=400 (the hidden --scale): every piece runs and reports."""
+    _gui_or_skip()
+    import json
+
+    from bench.__main__ import TEN_MILLION, main
+
+    out, raw = tmp_path / "b.md", tmp_path / "b.json"
+    only = [a for name in TEN_MILLION for a in ("--only", name)]
+    argv = ["--ten-million", *only, "--scale", "400", "--reps", "1", "--no-profile"]
+    assert main([*argv, "--workdir", str(tmp_path), "--out", str(out), "--json", str(raw)]) == 0
+    results = {d["name"]: d for d in json.loads(raw.read_text())}
+    assert list(results) == list(TEN_MILLION)
+    assert all(not d["error"] for d in results.values()), results
+    table = results["ten_million_table"]
+    assert len(table["measurements"]) == 8 and table["checks"][-1][2]  # exact, last row
+    overview = results["ten_million_overview"]["measurements"]
+    assert [m["label"] for m in overview][0] == "first paint with data at 400"
+    sync = results["ten_million_sync"]["measurements"]
+    assert [m["extra"]["failed"] for m in sync] == [0, 0]
+    assert all(m["extra"]["delivered"] > 0 for m in sync)
+    assert results["ten_million_import"]["measurements"]
+    text = out.read_text()
+    assert "## Ten million users" in text and "Disk: cached inputs" in text
+
+
+def test_overview_profile_names_the_statements(workdir: Path) -> None:
+    from bench.ten_million import profile_overview
+
+    text = profile_overview(data.queue_db(N, workdir))
+    assert "overview_counts:" in text and "overview_charts:" in text
+    assert "SELECT count(*) FROM installs WHERE status = ?" in text
+
+
+def test_report_shows_pairs_with_definitions_and_limits(tmp_path: Path) -> None:
+    from bench.common import Pair
+
+    own, peer = Measurement("engine", [2.0], items=100), Measurement("bare loop", [1.0], items=100)
+    r = BenchResult("sync_x", "Sync X", 100, "≥ 0.95×", [own, peer])
+    r.pairs = [
+        Pair(
+            "100 ms, concurrency 5",
+            "engine",
+            "bare loop",
+            "same bodies, no state",
+            "≥ 0.95×",
+            0.5,
+            False,
+            False,
+        )
+    ]
+    r.met, r.profile, r.limits = False, "thread X: busy", "the writer thread"
+    info = BenchResult("t", "Table", 10, "< 100 ms", [own, peer], met=True)
+    info.pairs = [Pair("first rows", "engine", "bare loop", "Qt's model", "information", 2.0)]
+    info.checks = [("first rows < 100 ms", "9 ms", True)]
+    out = tmp_path / "b.md"
+    report.write(out, [r, info], argv=[], elapsed=1.0, limits="", generator="g")
+    text = out.read_text()
+    assert "same bodies, no state" in text and "0.50×" in text
+    assert "[what limits it](#profile-sync-x)" in text and 'id="profile-sync-x"' in text
+    assert "**What limits it:** the writer thread" in text
+    assert "| Table | 10 | first rows < 100 ms: 9 ms |" in text and "| information |" in text
+
+
+def test_table_profile_samples_the_app_model(workdir: Path) -> None:
+    _gui_or_skip()
+    from bench.gui import profile_table
+
+    text = profile_table(data.queue_db(N, workdir))
+    assert "thread MainThread" in text and "app_model_ops" in text
