@@ -197,3 +197,34 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
+
+
+def profile_verify(n: int, workdir: Path) -> str:
+    """cProfile of `run_verify` in-process over n delivered users (its SQLite work runs on
+    the calling thread; the download's event loop too)."""
+    import cProfile
+    import io
+    import pstats
+
+    from lr_desktop.emulators.clevertap_process import run_in_subprocess
+    from lr_desktop.verify import run_verify
+
+    emu = run_in_subprocess()
+    try:
+        emu.control.configure(max_stored_events=max(2 * n, 2_000_000))
+        db = copy_db(_delivered_db(n, workdir, emu.url), workdir / "verify-profile.sqlite")
+        prof = cProfile.Profile()
+        prof.enable()
+        summary = run_verify(db, _config(emu.url), grace_seconds=0.0)
+        prof.disable()
+    finally:
+        emu.stop()
+    out = io.StringIO()
+    out.write(
+        f"{summary.records:,} records in {summary.elapsed_seconds:.2f} s, of which judging "
+        f"{summary.judge_seconds:.2f} s\n"
+    )
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
+    return "\n".join(
+        line for line in out.getvalue().splitlines() if line.strip() and "Ordered by" not in line
+    )

@@ -221,6 +221,9 @@ def test_verify_bench(workdir: Path) -> None:
     assert project.extra["api_calls"] == bare.extra["api_calls"] > 0  # the same pages
     assert not any("the check held" in note for note in r.notes), r.notes
     assert r.ratio is not None and r.ratio > 0 and r.met in (True, False)
+    from bench.verify import profile_verify
+
+    assert "records in" in profile_verify(N, workdir)  # what a missed target is profiled with
 
 
 def test_queue_generation_stores_what_an_import_stores(workdir: Path) -> None:
