@@ -13,12 +13,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator, Faults
-from lr_desktop.gui import queries
 from lr_desktop.gui.models import events_model
 from lr_desktop.gui.models.events_model import EventsModel
-from lr_desktop.gui.queries import COLUMNS, EventFilter, EventQuery
 from lr_desktop.gui.workers import TaskRunner
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import connect, overview, reads, transaction
+from lr_desktop.store.reads import COLUMNS, EventFilter, EventQuery
 
 from .conftest import emulator_config, fill_sample
 
@@ -219,9 +218,9 @@ def test_rows_refresh_in_place_while_a_sync_writes(
 def test_overview_from_indexes_matches_plain_sql(big_db: Path) -> None:
     from lr_desktop.store.queue import status_counts
 
-    conn = queries.open_read(big_db)
-    stats = queries.overview_stats(conn, days=10, top=5)
-    assert stats == queries.overview_stats_at(big_db, days=10, top=5)
+    conn = reads.open_read(big_db)
+    stats = overview.overview_stats(conn, days=10, top=5)
+    assert stats == overview.overview_stats_at(big_db, days=10, top=5)
     assert stats.counts == status_counts(conn)
     last = conn.execute("SELECT max(installed_at) FROM installs").fetchone()[0]
     assert stats.per_day == [

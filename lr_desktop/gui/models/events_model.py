@@ -18,7 +18,7 @@ a time:
   from whichever end is nearer (< 10 ms at 1,000,000 rows);
 * a filter matching at most LIST_MAX rows: the worker reads every matching rowid in
   order (at most LIST_MAX * 8 bytes) and pages are fetched by rowid;
-* a larger filtered set: keyset seeks (`queries.walk`) from the nearest known row: the
+* a larger filtered set: keyset seeks (`reads.walk`) from the nearest known row: the
   neighbouring cached page, or one of the sparse anchors (every ANCHOR_EVERY-th row,
   at most MAX_ANCHORS of them) the worker collects after the count.
 
@@ -50,11 +50,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from lr_desktop.errors import interrupted
-from lr_desktop.gui import queries
 from lr_desktop.gui.models.verdict_words import verdict_text, verdict_tooltip
-from lr_desktop.gui.queries import COLUMNS, ROW_COLUMNS, EventQuery, Pair
 from lr_desktop.gui.workers import Task, TaskRunner
 from lr_desktop.model import STATUS_LABELS
+from lr_desktop.store import reads
+from lr_desktop.store.reads import COLUMNS, ROW_COLUMNS, EventQuery, Pair
 
 PAGE = 100
 MAX_PAGES = 40
@@ -126,13 +126,13 @@ def first_page(conn: sqlite3.Connection, query: EventQuery, cancel: Any = None) 
     time budget), else the plan SQLite picks (a filter index, then a sort)."""
     if not query.filter.is_empty():
         try:
-            with queries.budget(conn, FIRST_PAGE_BUDGET, cancel):
-                return queries.page_rows(conn, query, 0, PAGE)
+            with reads.budget(conn, FIRST_PAGE_BUDGET, cancel):
+                return reads.page_rows(conn, query, 0, PAGE)
         except sqlite3.OperationalError as exc:
             if not interrupted(exc) or (cancel is not None and cancel.is_set()):
                 raise
-    with queries.budget(conn, None, cancel):
-        return queries.page_rows(conn, query, 0, PAGE, follow_index=False)
+    with reads.budget(conn, None, cancel):
+        return reads.page_rows(conn, query, 0, PAGE, follow_index=False)
 
 
 def run_query(
@@ -144,20 +144,20 @@ def run_query(
     conn.execute("BEGIN")
     try:
         if page:
-            with queries.budget(conn, None, cancel):
-                f = queries.resolve_search(conn, query.filter)
+            with reads.budget(conn, None, cancel):
+                f = reads.resolve_search(conn, query.filter)
             query = replace(query, filter=f)
             emit(("page", query, first_page(conn, query, cancel)))
-        with queries.budget(conn, None, cancel):
-            n = queries.count_rows(conn, query.filter)
+        with reads.budget(conn, None, cancel):
+            n = reads.count_rows(conn, query.filter)
             ids = None
             if not query.index_ordered() and n <= LIST_MAX:
-                ids = queries.all_rowids(conn, query)
+                ids = reads.all_rowids(conn, query)
             emit(("count", n, ids))
             if ids is not None or query.index_ordered() or n <= PAGE:
                 return None
             every = max(ANCHOR_EVERY, -(-n // MAX_ANCHORS))
-            return every, queries.anchors(conn, query, every)
+            return every, reads.anchors(conn, query, every)
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")
@@ -173,7 +173,7 @@ class EventsModel(QAbstractTableModel):
         super().__init__(parent)
         self._db_path = Path(db_path)
         self._runner = runner
-        self._conn = queries.open_read(self._db_path)
+        self._conn = reads.open_read(self._db_path)
         self._query = EventQuery()  # asked for (set_query, sort)
         self._shown_query = EventQuery()  # whose rows are shown
         self._n = 0  # rows shown (rowCount)
@@ -240,10 +240,10 @@ class EventsModel(QAbstractTableModel):
         if query.filter.search:
             return None
         if query.index_ordered():  # one LIMIT over one index: a few hundred microseconds
-            return queries.page_rows(self._conn, query, 0, PAGE)
+            return reads.page_rows(self._conn, query, 0, PAGE)
         try:
-            with queries.budget(self._conn, GUI_PAGE_BUDGET):
-                return queries.page_rows(self._conn, query, 0, PAGE)
+            with reads.budget(self._conn, GUI_PAGE_BUDGET):
+                return reads.page_rows(self._conn, query, 0, PAGE)
         except sqlite3.OperationalError as exc:
             if not interrupted(exc):
                 raise
@@ -255,7 +255,7 @@ class EventsModel(QAbstractTableModel):
         path = self._db_path
 
         def work(progress: Any, cancel: Any) -> Any:
-            conn = queries.open_read(path)
+            conn = reads.open_read(path)
             try:
                 return run_query(conn, query, progress, cancel, page=page)
             finally:
@@ -368,25 +368,25 @@ class EventsModel(QAbstractTableModel):
         pairs: list[Pair]
         if q.index_ordered():  # OFFSET over one index, from the nearer end, is cheap
             if from_start:
-                pairs = queries.ordered_slice(conn, q, s, e - s)
+                pairs = reads.ordered_slice(conn, q, s, e - s)
             else:
-                pairs = queries.ordered_slice(conn, q, self._count - e, e - s, reverse=True)[::-1]
+                pairs = reads.ordered_slice(conn, q, self._count - e, e - s, reverse=True)[::-1]
         else:
             prev, nxt = self._pages.get(page_no - 1), self._pages.get(page_no + 1)
             anchor_pos = (s // self._every) * self._every - 1
             anchor_no = (s // self._every) - 1
             if prev is not None and prev.keys:
-                pairs = queries.walk(conn, q, (prev.keys[-1], prev.ids[-1]), e - s)
+                pairs = reads.walk(conn, q, (prev.keys[-1], prev.ids[-1]), e - s)
             elif nxt is not None and nxt.keys and len(nxt.ids) and e - s == PAGE:
-                pairs = queries.walk(conn, q, (nxt.keys[0], nxt.ids[0]), e - s, reverse=True)
+                pairs = reads.walk(conn, q, (nxt.keys[0], nxt.ids[0]), e - s, reverse=True)
                 pairs.reverse()
             elif 0 <= anchor_no < len(self._anchors) and s - anchor_pos <= self._count - e:
                 skip = s - anchor_pos - 1
-                pairs = queries.walk(conn, q, self._anchors[anchor_no], skip + e - s)[skip:]
+                pairs = reads.walk(conn, q, self._anchors[anchor_no], skip + e - s)[skip:]
             elif from_start:
-                pairs = queries.ordered_slice(conn, q, s, e - s, follow_index=s < PAGE)
+                pairs = reads.ordered_slice(conn, q, s, e - s, follow_index=s < PAGE)
             else:
-                pairs = queries.ordered_slice(
+                pairs = reads.ordered_slice(
                     conn,
                     q,
                     self._count - e,
@@ -412,7 +412,7 @@ class EventsModel(QAbstractTableModel):
             self._pages.move_to_end(page_no)
         rows, texts = page.rows, page.texts
         if rows is None or texts is None:
-            by_id = queries.rows_by_rowid(self._conn, page.ids)
+            by_id = reads.rows_by_rowid(self._conn, page.ids)
             rows = page.rows = [by_id.get(r) for r in page.ids]
             texts = page.texts = [None] * len(page.ids)
         i = row - page_no * PAGE
