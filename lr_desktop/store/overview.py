@@ -38,16 +38,30 @@ def _count(conn: sqlite3.Connection, where: str, params: Sequence[Any] = ()) -> 
     return int(conn.execute(f"SELECT count(*) FROM installs WHERE {where}", params).fetchone()[0])
 
 
-def overview_counts(conn: sqlite3.Connection, *, top: int = 10) -> dict[str, Any]:
-    """What `store.queue.status_counts` reports (minus the per-type totals, which come
-    with the per-day chart), from index range counts; and the top campaigns."""
-    counts: dict[str, Any] = {str(s): 0 for s in Status}
+def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Users per delivery state, plus the totals `lr-desktop status` and the Overview
+    show (both call this, so they cannot drift), from index range counts: no table scan."""
+    counts = {str(s): 0 for s in Status}
     for status in _distinct(conn, "status"):
         counts[status] = _count(conn, "status = ?", (status,))
-    counts["without_clevertap_id"] = _count(conn, "clevertap_id IS NULL")
-    counts["possibly_duplicated"] = conn.execute(
-        "SELECT coalesce(sum(possibly_duplicated), 0) FROM installs WHERE possibly_duplicated != 0"
-    ).fetchone()[0]
+    counts.update(
+        attributed=int(conn.execute("SELECT count(*) FROM installs").fetchone()[0]),
+        organic=_count(conn, "attribution_type = ?", (ORGANIC,)),
+        inorganic=_count(conn, "attribution_type = ?", (INORGANIC,)),
+        without_clevertap_id=_count(conn, "clevertap_id IS NULL"),
+        possibly_duplicated=int(
+            conn.execute(
+                "SELECT coalesce(sum(possibly_duplicated), 0) FROM installs "
+                "WHERE possibly_duplicated != 0"
+            ).fetchone()[0]
+        ),
+    )
+    return counts
+
+
+def overview_counts(conn: sqlite3.Connection, *, top: int = 10) -> dict[str, Any]:
+    """`status_counts` and the top campaigns."""
+    counts: dict[str, Any] = dict(status_counts(conn))
     counts["top_campaigns"] = list(
         conn.execute(
             "SELECT campaign_name, count(*) FROM installs WHERE campaign_name IS NOT NULL "
@@ -61,27 +75,21 @@ def overview_counts(conn: sqlite3.Connection, *, top: int = 10) -> dict[str, Any
 def overview_charts(
     conn: sqlite3.Connection, *, days: int = 30, now: float | None = None
 ) -> dict[str, Any]:
-    """Installs per UTC day of the last `days` days (organic / other) and per type, by
-    range counts on (attribution_type, installed_at); inorganic installs per network.
+    """Installs per UTC day of the last `days` days (organic / other), by range counts on (attribution_type, installed_at); inorganic installs per network.
     The days end at the newest install, or today if that is later: an install dated in
     the future (a wrong clock, a bad file) is counted in "future" instead of squeezing
     the chart down to its own day."""
     types = _distinct(conn, "attribution_type")
-    totals = dict.fromkeys(types, 0)
     last = conn.execute("SELECT max(installed_at) FROM installs").fetchone()[0]
     per_day: list[tuple[str, int, int]] = []
     future = 0
     today_ends = (int(time.time() if now is None else now) // 86400 + 1) * 86400
     if last is not None and int(last) >= today_ends:
         for t in types:
-            n = _count(conn, "attribution_type = ? AND installed_at >= ?", (t, today_ends))
-            totals[t] += n
-            future += n
+            future += _count(conn, "attribution_type = ? AND installed_at >= ?", (t, today_ends))
         last = today_ends - 1
     if last is not None:
         since = int(last) - days * 86400  # rows after `since`, as before
-        for t in types:
-            totals[t] += _count(conn, "attribution_type = ? AND installed_at <= ?", (t, since))
         for day in range(since // 86400, int(last) // 86400 + 1):
             lo, hi = max(day * 86400, since + 1), (day + 1) * 86400
             o = i = 0
@@ -91,7 +99,6 @@ def overview_charts(
                     "attribution_type = ? AND installed_at >= ? AND installed_at < ?",
                     (t, lo, hi),
                 )
-                totals[t] += n
                 if t == ORGANIC:
                     o += n
                 else:
@@ -110,18 +117,12 @@ def overview_charts(
     by_network = sorted(
         ((n or "(none)", c) for n, c in networks.items()), key=lambda x: (-x[1], x[0])
     )
-    return {"totals": totals, "per_day": per_day, "by_network": by_network, "future": future}
+    return {"per_day": per_day, "by_network": by_network, "future": future}
 
 
 def combine_overview(counts: dict[str, Any], charts: dict[str, Any]) -> OverviewStats:
     counts = dict(counts)
     top_campaigns = counts.pop("top_campaigns")
-    totals = charts["totals"]
-    counts.update(
-        attributed=sum(totals.values()),
-        organic=totals.get(ORGANIC, 0),
-        inorganic=totals.get(INORGANIC, 0),
-    )
     return OverviewStats(
         counts, charts["per_day"], charts["by_network"], top_campaigns, charts.get("future", 0)
     )

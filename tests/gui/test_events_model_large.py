@@ -216,7 +216,7 @@ def test_rows_refresh_in_place_while_a_sync_writes(
 
 
 def test_overview_from_indexes_matches_plain_sql(big_db: Path) -> None:
-    from lr_desktop.store.queue import status_counts
+    from lr_desktop.store.overview import status_counts
 
     conn = reads.open_read(big_db)
     stats = overview.overview_stats(conn, days=10, top=5)
