@@ -83,8 +83,8 @@ def app_model_ops(db: Path) -> dict[str, Any]:
     operation's start until rowCount was exact), so no operation starts while the
     previous one's count is still running."""
     from lr_desktop.gui.models.events_model import EventsModel
-    from lr_desktop.gui.queries import COLUMNS, EventFilter, EventQuery
     from lr_desktop.gui.workers import TaskRunner
+    from lr_desktop.store.reads import COLUMNS, EventFilter, EventQuery
 
     rss0 = current_rss_mb()
     runner = TaskRunner()
@@ -167,7 +167,7 @@ def app_model_ops(db: Path) -> dict[str, Any]:
 def qsql_model_ops(db: Path) -> dict[str, Any]:
     from PySide6.QtSql import QSqlDatabase, QSqlQueryModel
 
-    from lr_desktop.gui.queries import COLUMNS, ROW_SQL
+    from lr_desktop.store.reads import COLUMNS, ROW_SQL
 
     # the same columns the app's table shows, its verdict column read the same way
     cols = ", ".join(f"{ROW_SQL[c.key]} AS {c.key}" if c.key in ROW_SQL else c.key for c in COLUMNS)

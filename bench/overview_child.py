@@ -75,10 +75,10 @@ def first_paint(db: Path) -> dict[str, Any]:
 
 
 def stats_ms(db: Path) -> float:
-    from lr_desktop.gui import queries
+    from lr_desktop.store import overview
 
     t0 = time.perf_counter()
-    queries.overview_stats_at(db)
+    overview.overview_stats_at(db)
     return (time.perf_counter() - t0) * 1000
 
 

@@ -131,18 +131,18 @@ def profile_overview(db: Path) -> str:
     window runs the counts and the charts on two at once), then all Python threads
     sampled during the real two-connection read."""
     from bench.profiling import TimedConnection, profile_call
-    from lr_desktop.gui import queries
+    from lr_desktop.store import overview, reads
 
     parts = []
-    for fn in (queries.overview_counts, queries.overview_charts):
-        conn = TimedConnection(queries.open_read(db))
+    for fn in (overview.overview_counts, overview.overview_charts):
+        conn = TimedConnection(reads.open_read(db))
         t0 = time.perf_counter()
         fn(conn)  # type: ignore[arg-type]
         parts.append(
             f"{fn.__name__}: {(time.perf_counter() - t0) * 1000:,.0f} ms; " + conn.summary()
         )
         conn.conn.close()
-    sampled = profile_call(lambda: queries.overview_stats_at(db), interval=0.002, top=6)
+    sampled = profile_call(lambda: overview.overview_stats_at(db), interval=0.002, top=6)
     return "\n\n".join([*parts, "sampled (overview_stats_at):", sampled])
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from lr_desktop.run_labels import run_label
-from lr_desktop.store.queue import status_counts
+from lr_desktop.store.overview import status_counts
 from lr_desktop.words import plural
 
 _COLUMNS = "id, kind, mode, scope, state, ended_at, total, delivered, rejected, failed, error"

@@ -8,7 +8,8 @@ import pytest
 
 from lr_desktop.model import Attribution
 from lr_desktop.store import StoreError, connect, transaction
-from lr_desktop.store.queue import assign_clevertap_ids, status_counts, upsert_attributions
+from lr_desktop.store.overview import status_counts
+from lr_desktop.store.queue import assign_clevertap_ids, upsert_attributions
 from lr_desktop.store.schema import INDEXED_COLUMNS, SCHEMA_VERSION
 
 A = Attribution(

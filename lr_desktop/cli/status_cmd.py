@@ -11,7 +11,7 @@ from lr_desktop.cli.common import db_path, open_db
 from lr_desktop.importer.lock import end_dead_runs_if_free
 from lr_desktop.model import STATUS_LABELS
 from lr_desktop.run_labels import run_label
-from lr_desktop.store.queue import status_counts
+from lr_desktop.store.overview import status_counts
 from lr_desktop.verify import VERDICT_LABELS, last_check
 
 

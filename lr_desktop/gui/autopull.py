@@ -56,7 +56,7 @@ def _expected(exc: Exception) -> bool:
 
 
 def _due_and_send(db_path: Path, config: ConfigSource) -> tuple[int, bool]:
-    from lr_desktop.store.queue import status_counts
+    from lr_desktop.store.overview import status_counts
 
     conn = connect(db_path)
     try:

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import attribution_url, event_record, profile_record, redact_url
-from lr_desktop.gui import queries
 from lr_desktop.gui.models.events_model import fmt_time
 from lr_desktop.model import ATTRIBUTION_COLUMNS, STATUS_LABELS
+from lr_desktop.store import reads
 
 _TIME_FIELDS = {
     "installed_at",
@@ -57,7 +57,7 @@ class DetailPane(QTextBrowser):
         self.setObjectName("detailPane")
         self.setOpenLinks(False)
         self._db_path = Path(db_path)
-        self._conn = queries.open_read(self._db_path)
+        self._conn = reads.open_read(self._db_path)
         self._config = CleverTapConfig()
         self.user_id: str | None = None
         self.show_user(None)
@@ -77,7 +77,7 @@ class DetailPane(QTextBrowser):
         if self.user_id is None:
             self.setHtml("<p style='color:#666'>Select a user to see their install event.</p>")
             return
-        user, attempts = queries.user_detail(self._conn, self.user_id)
+        user, attempts = reads.user_detail(self._conn, self.user_id)
         if user is None:
             self.setHtml(f"<p>User {_esc(self.user_id)} is no longer in the database.</p>")
             return

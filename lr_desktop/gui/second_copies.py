@@ -28,10 +28,10 @@ def count_second_copies(
     db_path: Path, *, resend_delivered: bool, send_changed: bool
 ) -> SecondCopies:
     """In a worker: the scope of the run, counted by the core."""
-    from lr_desktop.gui import queries
+    from lr_desktop.store import reads
     from lr_desktop.sync.scope import second_copies
 
-    conn = queries.open_read(db_path)
+    conn = reads.open_read(db_path)
     try:
         return second_copies(conn, resend_delivered=resend_delivered, send_changed=send_changed)
     finally:
@@ -102,10 +102,10 @@ class RetryFlow(QObject):
         path, ids = self._db_path, list(user_ids)
 
         def count(_p: object, _c: object) -> int:
-            from lr_desktop.gui import queries
+            from lr_desktop.store import reads
             from lr_desktop.sync.scope import retry_second_copies
 
-            conn = queries.open_read(path)
+            conn = reads.open_read(path)
             try:
                 return retry_second_copies(conn, ids)
             finally:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject
 
-from lr_desktop.gui import queries
+from lr_desktop.store import reads
 
 if TYPE_CHECKING:
     from lr_desktop.gui.views.events import EventsView
@@ -82,8 +82,8 @@ class SelectionKeeper(QObject):
     def _still_listed(self, user_id: str | None) -> bool:
         if user_id is None:
             return False
-        conn = queries.open_read(self._view.model.db_path)
+        conn = reads.open_read(self._view.model.db_path)
         try:
-            return queries.user_matches(conn, user_id, self._view.model.query.filter)
+            return reads.user_matches(conn, user_id, self._view.model.query.filter)
         finally:
             conn.close()

@@ -60,10 +60,10 @@ def one_reason(path: Path, summary: SyncSummary, cfg: Any) -> str | None:
     """In the worker: the sentence for a run whose events all failed for one reason."""
     if not (summary.failed or summary.rejected):
         return None
-    from lr_desktop.gui import queries
     from lr_desktop.run_errors import host_of, run_error_groups, run_level_reason
+    from lr_desktop.store import reads
 
-    conn = queries.open_read(path)
+    conn = reads.open_read(path)
     try:
         groups = run_error_groups(conn, summary.run_id, host=host_of(cfg))
     finally:

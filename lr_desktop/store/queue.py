@@ -185,26 +185,3 @@ def assign_clevertap_ids(
             counts.matched += 1
     upsert_attributions(conn, changed, source=source)
     return counts
-
-
-def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Users per delivery state, plus totals the Overview and `status` show."""
-    counts = {str(s): 0 for s in Status}
-    for status, n in conn.execute("SELECT status, count(*) FROM installs GROUP BY status"):
-        counts[status] = n
-    row = conn.execute(
-        "SELECT count(*), "
-        " coalesce(sum(attribution_type = 'ORGANIC'), 0),"
-        " coalesce(sum(attribution_type = 'INORGANIC'), 0),"
-        " coalesce(sum(clevertap_id IS NULL), 0),"
-        " coalesce(sum(possibly_duplicated), 0)"
-        " FROM installs"
-    ).fetchone()
-    counts.update(
-        attributed=row[0],
-        organic=row[1],
-        inorganic=row[2],
-        without_clevertap_id=row[3],
-        possibly_duplicated=row[4],
-    )
-    return counts

@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings
 
 from lr_desktop.gui.column_chooser import SETTINGS_KEY
 from lr_desktop.gui.main_window import ORGANIZATION
-from lr_desktop.gui.queries import COLUMNS
+from lr_desktop.store.reads import COLUMNS
 
 KEYS = [c.key for c in COLUMNS]
 

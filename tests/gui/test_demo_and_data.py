@@ -69,10 +69,10 @@ def test_lazy_model_keeps_only_a_window_of_rows(qtbot, db_path: Path, qtmodeltes
         last = model.index(19_999, 0).data()
         first = model.index(0, 0).data()
         assert last and first and last != first
-        assert len(model._pages) == 2  # only the pages that were looked at
+        assert len(model._cache.pages) == 2  # only the pages that were looked at
         for row in range(0, 20_000, PAGE // 2):
             model.index(row, 0).data()
-        assert len(model._pages) <= 40
+        assert len(model._cache.pages) <= 40
         with qtbot.waitSignal(model.loaded, timeout=30_000):
             model.sort(0, Qt.SortOrder.AscendingOrder)
         assert model.index(0, 0).data() == "usr_0000000"

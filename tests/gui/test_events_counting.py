@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from lr_desktop.gui import queries
 from lr_desktop.gui.models import events_model
 from lr_desktop.gui.models.events_model import PAGE, EventsModel
-from lr_desktop.gui.queries import EventFilter, EventQuery
 from lr_desktop.gui.workers import TaskRunner
+from lr_desktop.store import reads
+from lr_desktop.store.reads import EventFilter, EventQuery
 
 from .test_events_model_large import N, _expected, fill_big
 
@@ -38,14 +38,14 @@ class Gate(threading.Event):
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     g = Gate()
-    real = queries.count_rows
+    real = reads.count_rows
 
     def gated(conn: Any, f: EventFilter) -> int:
         g.counted.append(f)
         assert g.wait(20)
         return real(conn, f)
 
-    monkeypatch.setattr(queries, "count_rows", gated)
+    monkeypatch.setattr(reads, "count_rows", gated)
     # a first page the GUI thread may look for along an index is found, however slow the machine
     monkeypatch.setattr(events_model, "GUI_PAGE_BUDGET", 5.0)
     return g

@@ -13,12 +13,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator, Faults
-from lr_desktop.gui import queries
-from lr_desktop.gui.models import events_model
 from lr_desktop.gui.models.events_model import EventsModel
-from lr_desktop.gui.queries import COLUMNS, EventFilter, EventQuery
 from lr_desktop.gui.workers import TaskRunner
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import connect, overview, pages, reads, transaction
+from lr_desktop.store.reads import COLUMNS, EventFilter, EventQuery
 
 from .conftest import emulator_config, fill_sample
 
@@ -49,9 +47,9 @@ def big_db(db_path: Path) -> Path:
 
 @pytest.fixture
 def small_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(events_model, "LIST_MAX", 150)
-    monkeypatch.setattr(events_model, "ANCHOR_EVERY", 130)
-    monkeypatch.setattr(events_model, "MAX_ANCHORS", 10)
+    monkeypatch.setattr(pages, "LIST_MAX", 150)
+    monkeypatch.setattr(pages, "ANCHOR_EVERY", 130)
+    monkeypatch.setattr(pages, "MAX_ANCHORS", 10)
 
 
 @pytest.fixture
@@ -139,10 +137,10 @@ def test_every_row_in_sql_order_whatever_the_access_order(qtbot, model, big_db, 
     order = jumps + rows + rows[::-1]
     got = _shown(model, order)
     assert [got[r] for r in rows] == want
-    assert len(model._pages) <= events_model.MAX_PAGES
-    if n > events_model.LIST_MAX and not q.filter.is_empty():
-        assert model._ids is None  # memory: anchors, not a rowid per row
-        assert len(model._anchors) <= events_model.MAX_ANCHORS
+    assert len(model._cache.pages) <= pages.MAX_PAGES
+    if n > pages.LIST_MAX and not q.filter.is_empty():
+        assert model._cache.ids is None  # memory: anchors, not a rowid per row
+        assert len(model._cache.anchors) <= pages.MAX_ANCHORS
 
 
 def test_search_prefix_through_indexes_then_substring(qtbot, model, big_db) -> None:  # type: ignore[no-untyped-def]
@@ -217,11 +215,11 @@ def test_rows_refresh_in_place_while_a_sync_writes(
 
 
 def test_overview_from_indexes_matches_plain_sql(big_db: Path) -> None:
-    from lr_desktop.store.queue import status_counts
+    from lr_desktop.store.overview import status_counts
 
-    conn = queries.open_read(big_db)
-    stats = queries.overview_stats(conn, days=10, top=5)
-    assert stats == queries.overview_stats_at(big_db, days=10, top=5)
+    conn = reads.open_read(big_db)
+    stats = overview.overview_stats(conn, days=10, top=5)
+    assert stats == overview.overview_stats_at(big_db, days=10, top=5)
     assert stats.counts == status_counts(conn)
     last = conn.execute("SELECT max(installed_at) FROM installs").fetchone()[0]
     assert stats.per_day == [

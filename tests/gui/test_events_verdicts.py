@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator
-from lr_desktop.gui.queries import COLUMNS, NO_VERDICT
 from lr_desktop.store import connect, transaction
+from lr_desktop.store.reads import COLUMNS, NO_VERDICT
 from lr_desktop.sync import run_sync
 from tests.engine_helpers import fill, users
 from tests.gui.conftest import emulator_config

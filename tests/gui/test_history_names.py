@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lr_desktop.gui.main_window import HISTORY
 from lr_desktop.gui.models.history_model import HEADERS
-from lr_desktop.gui.queries import RUN_COLUMNS
+from lr_desktop.store.overview import RUN_COLUMNS
 
 from .conftest import emulator_config
 

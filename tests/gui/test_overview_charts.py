@@ -11,10 +11,9 @@ import pytest
 from PySide6.QtCharts import QChart, QValueAxis
 from PySide6.QtGui import QTextDocument
 
-from lr_desktop.gui import queries
 from lr_desktop.gui.views.overview_charts import count_axis
 from lr_desktop.model import ORGANIC, STATUS_LABELS, Attribution
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import connect, overview, transaction
 from lr_desktop.store.queue import upsert_attributions
 
 
@@ -64,7 +63,7 @@ def test_a_future_dated_install_does_not_collapse_installs_per_day(
             [Attribution("from-the-future", ORGANIC, "ios", int(time.time()) + 400 * 86400)],
             source="test",
         )
-    stats = queries.overview_stats(conn)
+    stats = overview.overview_stats(conn)
     conn.close()
     assert len(stats.per_day) > 20
     assert stats.future_dated == 1 and stats.counts["attributed"] == 401

@@ -14,10 +14,11 @@ from PySide6.QtCore import Qt
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator
 from lr_desktop.gui import second_copies
-from lr_desktop.gui.queries import COLUMNS, RUN_COLUMNS
 from lr_desktop.model import STATUS_LABELS, Attribution, Status
 from lr_desktop.store import connect, transaction
+from lr_desktop.store.overview import RUN_COLUMNS
 from lr_desktop.store.queue import upsert_attributions
+from lr_desktop.store.reads import COLUMNS
 from tests.answer_proxy import answer_proxy
 
 from .conftest import emulator_config, fill_sample

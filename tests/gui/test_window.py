@@ -9,8 +9,8 @@ from PySide6.QtCore import QSettings, Qt
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator, Faults
 from lr_desktop.gui.main_window import ORGANIZATION, SECTIONS
-from lr_desktop.gui.queries import COLUMNS
 from lr_desktop.store import connect
+from lr_desktop.store.reads import COLUMNS
 from lr_desktop.sync import CredentialsRejected, SyncSummary
 
 from .conftest import emulator_config

@@ -14,9 +14,9 @@ import pytest
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator, Faults
 from lr_desktop.emulators.httpserver import Request, Response
-from lr_desktop.gui.queries import EventFilter, EventQuery, open_read, rows_by_rowid
-from lr_desktop.gui.queries import matching_rowids as gui_matching_rowids
-from lr_desktop.store.queue import status_counts
+from lr_desktop.store.overview import status_counts
+from lr_desktop.store.reads import EventFilter, EventQuery, open_read, rows_by_rowid
+from lr_desktop.store.reads import matching_rowids as gui_matching_rowids
 from lr_desktop.sync import run_sync
 from tests.engine_helpers import PASSCODE, PROJECT, TOKEN, config, fill, statuses, users
 from tests.reliability.conftest import cli_env, query, record_figures, spawn_cli, wait_for

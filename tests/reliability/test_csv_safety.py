@@ -72,8 +72,8 @@ def test_rejections_export_is_safe(tmp_path: Path) -> None:
 
 def test_events_table_export_is_safe(db_path: Path, tmp_path: Path) -> None:
     pytest.importorskip("PySide6")
-    from lr_desktop.gui.queries import EventQuery
     from lr_desktop.gui.views.events import export_rows
+    from lr_desktop.store.reads import EventQuery
 
     batch = users(len(DANGEROUS))
     fill(

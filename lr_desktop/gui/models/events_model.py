@@ -18,7 +18,7 @@ a time:
   from whichever end is nearer (< 10 ms at 1,000,000 rows);
 * a filter matching at most LIST_MAX rows: the worker reads every matching rowid in
   order (at most LIST_MAX * 8 bytes) and pages are fetched by rowid;
-* a larger filtered set: keyset seeks (`queries.walk`) from the nearest known row: the
+* a larger filtered set: keyset seeks (`reads.walk`) from the nearest known row: the
   neighbouring cached page, or one of the sparse anchors (every ANCHOR_EVERY-th row,
   at most MAX_ANCHORS of them) the worker collects after the count.
 
@@ -33,8 +33,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from array import array
-from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +49,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from lr_desktop.errors import interrupted
-from lr_desktop.gui import queries
 from lr_desktop.gui.models.verdict_words import verdict_text, verdict_tooltip
-from lr_desktop.gui.queries import COLUMNS, ROW_COLUMNS, EventQuery, Pair
 from lr_desktop.gui.workers import Task, TaskRunner
 from lr_desktop.model import STATUS_LABELS
+from lr_desktop.store import reads
+from lr_desktop.store.pages import KEY_POS, PAGE, PageCache, run_query
+from lr_desktop.store.reads import COLUMNS, ROW_COLUMNS, EventQuery
 
-PAGE = 100
-MAX_PAGES = 40
-LIST_MAX = 20_000  # filtered sets up to this size keep their rowids (<= 160 KB)
-ANCHOR_EVERY = 500  # a filtered row's place is at most this far from a known one...
-MAX_ANCHORS = 4_000  # ...and the anchors never exceed this many (spacing grows instead)
-FIRST_PAGE_BUDGET = 0.02  # worker: seconds to find the first page along the sort index
 GUI_PAGE_BUDGET = 0.005  # GUI thread: the same, before leaving the page to the worker
 
 # data() runs for every role of every painted cell (7 roles x ~250 cells a paint): plain
@@ -74,7 +68,7 @@ _ROLES = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _ROLE_USER_ID})
 _HORIZONTAL = Qt.Orientation.Horizontal
 _TITLES = tuple(c.title for c in COLUMNS)
 _KEYS = tuple(c.key for c in COLUMNS)
-_KEY_POS = {c.key: ROW_COLUMNS.index(c.key) for c in COLUMNS}
+_KEY_POS = KEY_POS
 _STATUS_POS = ROW_COLUMNS.index("status")
 _STATUS_COL = _KEYS.index("status")
 _ANSWER_COL = _KEYS.index("last_code")
@@ -108,61 +102,6 @@ def fmt_time(ts: Any) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(int(ts)))
 
 
-@dataclass
-class _Page:
-    ids: list[int]  # rowids in display order (fixed until the next reload)
-    keys: list[Any] | None  # their sort keys, for keyset seeks to the neighbours
-    rows: list[tuple | None] | None = None  # contents, by position; dropped by refresh_rows()
-    texts: list[tuple | None] | None = None  # display texts, made when first painted
-
-
-def _page(query: EventQuery, rows: list[tuple]) -> _Page:
-    key = _KEY_POS[query.sort_key]
-    return _Page([r[0] for r in rows], [r[key] for r in rows], list(rows), [None] * len(rows))
-
-
-def first_page(conn: sqlite3.Connection, query: EventQuery, cancel: Any = None) -> list[tuple]:
-    """The first PAGE rows: along the sort index when matches come soon (bounded by a
-    time budget), else the plan SQLite picks (a filter index, then a sort)."""
-    if not query.filter.is_empty():
-        try:
-            with queries.budget(conn, FIRST_PAGE_BUDGET, cancel):
-                return queries.page_rows(conn, query, 0, PAGE)
-        except sqlite3.OperationalError as exc:
-            if not interrupted(exc) or (cancel is not None and cancel.is_set()):
-                raise
-    with queries.budget(conn, None, cancel):
-        return queries.page_rows(conn, query, 0, PAGE, follow_index=False)
-
-
-def run_query(
-    conn: sqlite3.Connection, query: EventQuery, emit: Any, cancel: Any, *, page: bool = True
-) -> Any:
-    """Worker side of a reload, in one read transaction. Emits ("page", query, rows)
-    (only with `page`: the model could not read it at once), then ("count", n, rowids
-    or None); returns the anchors (or None)."""
-    conn.execute("BEGIN")
-    try:
-        if page:
-            with queries.budget(conn, None, cancel):
-                f = queries.resolve_search(conn, query.filter)
-            query = replace(query, filter=f)
-            emit(("page", query, first_page(conn, query, cancel)))
-        with queries.budget(conn, None, cancel):
-            n = queries.count_rows(conn, query.filter)
-            ids = None
-            if not query.index_ordered() and n <= LIST_MAX:
-                ids = queries.all_rowids(conn, query)
-            emit(("count", n, ids))
-            if ids is not None or query.index_ordered() or n <= PAGE:
-                return None
-            every = max(ANCHOR_EVERY, -(-n // MAX_ANCHORS))
-            return every, queries.anchors(conn, query, every)
-    finally:
-        if conn.in_transaction:
-            conn.execute("COMMIT")
-
-
 class EventsModel(QAbstractTableModel):
     USER_ID_ROLE = _ROLE_USER_ID
     first_rows = Signal()  # the query's first page is shown; the count may still be coming
@@ -173,17 +112,12 @@ class EventsModel(QAbstractTableModel):
         super().__init__(parent)
         self._db_path = Path(db_path)
         self._runner = runner
-        self._conn = queries.open_read(self._db_path)
+        self._conn = reads.open_read(self._db_path)
         self._query = EventQuery()  # asked for (set_query, sort)
         self._shown_query = EventQuery()  # whose rows are shown
         self._n = 0  # rows shown (rowCount)
-        self._count = 0  # rows of the shown query: exact once the count arrived
-        self._exact = True
         self._rows_shown = False  # the first page of the current reload is shown
-        self._ids: array | None = None  # every matching rowid, only for small sets
-        self._anchors: list[Pair] = []
-        self._every = ANCHOR_EVERY
-        self._pages: OrderedDict[int, _Page] = OrderedDict()
+        self._cache = PageCache()  # the shown query's located pages
         self._generation = 0
         self._pending = False
         self._closed = False
@@ -240,10 +174,10 @@ class EventsModel(QAbstractTableModel):
         if query.filter.search:
             return None
         if query.index_ordered():  # one LIMIT over one index: a few hundred microseconds
-            return queries.page_rows(self._conn, query, 0, PAGE)
+            return reads.page_rows(self._conn, query, 0, PAGE)
         try:
-            with queries.budget(self._conn, GUI_PAGE_BUDGET):
-                return queries.page_rows(self._conn, query, 0, PAGE)
+            with reads.budget(self._conn, GUI_PAGE_BUDGET):
+                return reads.page_rows(self._conn, query, 0, PAGE)
         except sqlite3.OperationalError as exc:
             if not interrupted(exc):
                 raise
@@ -255,7 +189,7 @@ class EventsModel(QAbstractTableModel):
         path = self._db_path
 
         def work(progress: Any, cancel: Any) -> Any:
-            conn = queries.open_read(path)
+            conn = reads.open_read(path)
             try:
                 return run_query(conn, query, progress, cancel, page=page)
             finally:
@@ -290,12 +224,7 @@ class EventsModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
         self._query = self._shown_query = query
-        self._ids = None
-        self._anchors = []
-        self._every = ANCHOR_EVERY
-        self._pages = OrderedDict({0: _page(query, rows)} if rows else {})
-        self._count = n
-        self._exact = len(rows) < PAGE
+        self._cache.show(query, rows, n)
         self.changePersistentIndexList(old, [QModelIndex()] * len(old))
         self.layoutChanged.emit()
         self._resize(n)
@@ -305,13 +234,7 @@ class EventsModel(QAbstractTableModel):
     def _counted(self, n: int, ids: array | None) -> None:
         """The exact count: rowCount becomes it. Pages cut short by the provisional
         count are dropped (they are read again when next painted)."""
-        self._ids = ids
-        changed = n != self._count
-        if changed:
-            for page_no in [p for p, page in self._pages.items() if len(page.ids) < PAGE]:
-                del self._pages[page_no]
-        self._count = n
-        self._exact = True
+        changed = self._cache.counted(n, ids)
         self._resize(n)
         if changed and n:
             self.dataChanged.emit(self.index(0, 0), self.index(n - 1, len(COLUMNS) - 1))
@@ -331,7 +254,7 @@ class EventsModel(QAbstractTableModel):
     def _anchored(self, generation: int, result: Any) -> None:
         if generation != self._generation or self._closed or result is None:
             return
-        self._every, self._anchors = result
+        self._cache.every, self._cache.anchors = result
 
     def _failed(self, generation: int, exc: Exception) -> None:
         if generation != self._generation or self._closed:
@@ -343,8 +266,7 @@ class EventsModel(QAbstractTableModel):
     def refresh_rows(self) -> None:
         """Re-read the shown rows' contents and repaint: a sync is writing. The rows keep
         their places (and the filter its members) until the next reload."""
-        for page in self._pages.values():
-            page.rows = page.texts = None
+        self._cache.forget_contents()
         if self._n and not self._closed:
             self.dataChanged.emit(self.index(0, 0), self.index(self._n - 1, len(COLUMNS) - 1))
 
@@ -356,70 +278,8 @@ class EventsModel(QAbstractTableModel):
         self._conn.close()
 
     # -- rows ------------------------------------------------------------------------------
-    def _locate(self, page_no: int) -> _Page:
-        """Which rows are on a page (GUI thread, the model's connection). From the end
-        only once the count is exact."""
-        s = page_no * PAGE
-        e = min(s + PAGE, self._count)
-        if self._ids is not None:
-            return _Page(list(self._ids[s:e]), None)
-        q, conn = self._shown_query, self._conn
-        from_start = not self._exact or s <= self._count - e
-        pairs: list[Pair]
-        if q.index_ordered():  # OFFSET over one index, from the nearer end, is cheap
-            if from_start:
-                pairs = queries.ordered_slice(conn, q, s, e - s)
-            else:
-                pairs = queries.ordered_slice(conn, q, self._count - e, e - s, reverse=True)[::-1]
-        else:
-            prev, nxt = self._pages.get(page_no - 1), self._pages.get(page_no + 1)
-            anchor_pos = (s // self._every) * self._every - 1
-            anchor_no = (s // self._every) - 1
-            if prev is not None and prev.keys:
-                pairs = queries.walk(conn, q, (prev.keys[-1], prev.ids[-1]), e - s)
-            elif nxt is not None and nxt.keys and len(nxt.ids) and e - s == PAGE:
-                pairs = queries.walk(conn, q, (nxt.keys[0], nxt.ids[0]), e - s, reverse=True)
-                pairs.reverse()
-            elif 0 <= anchor_no < len(self._anchors) and s - anchor_pos <= self._count - e:
-                skip = s - anchor_pos - 1
-                pairs = queries.walk(conn, q, self._anchors[anchor_no], skip + e - s)[skip:]
-            elif from_start:
-                pairs = queries.ordered_slice(conn, q, s, e - s, follow_index=s < PAGE)
-            else:
-                pairs = queries.ordered_slice(
-                    conn,
-                    q,
-                    self._count - e,
-                    e - s,
-                    reverse=True,
-                    follow_index=self._count - e < PAGE,
-                )[::-1]
-        return _Page([r for _k, r in pairs], [k for k, _r in pairs])
-
-    def _entry(self, row: int) -> tuple[list[tuple | None], list[tuple | None], int] | None:
-        """The rows and texts of the page holding `row` (located and read if needed) and
-        the row's place on it."""
-        if row >= self._count:
-            return None  # about to be removed (a new query has fewer rows)
-        page_no = row // PAGE
-        page = self._pages.get(page_no)
-        if page is None:
-            page = self._locate(page_no)
-            self._pages[page_no] = page
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page_no)
-        rows, texts = page.rows, page.texts
-        if rows is None or texts is None:
-            by_id = queries.rows_by_rowid(self._conn, page.ids)
-            rows = page.rows = [by_id.get(r) for r in page.ids]
-            texts = page.texts = [None] * len(page.ids)
-        i = row - page_no * PAGE
-        return (rows, texts, i) if i < len(rows) else None
-
     def _row(self, row: int) -> tuple | None:
-        hit = self._entry(row) if 0 <= row < self._n else None
+        hit = self._cache.entry(self._conn, row) if 0 <= row < self._n else None
         return None if hit is None else hit[0][hit[2]]
 
     def user_id(self, row: int) -> str | None:
@@ -436,7 +296,7 @@ class EventsModel(QAbstractTableModel):
         wanted = set(user_ids)
         around = {p for p in (near // PAGE - 1, near // PAGE, near // PAGE + 1) if p >= 0}
         found = []
-        for page_no in sorted(set(self._pages) | around):
+        for page_no in sorted(set(self._cache.pages) | around):
             for row in range(page_no * PAGE, min((page_no + 1) * PAGE, self._n)):
                 if self.user_id(row) in wanted:
                     found.append(row)
@@ -466,7 +326,7 @@ class EventsModel(QAbstractTableModel):
         if role not in _ROLES:
             return None
         row = index.row()  # -1 for an invalid index
-        hit = self._entry(row) if 0 <= row < self._n else None
+        hit = self._cache.entry(self._conn, row) if 0 <= row < self._n else None
         if hit is None:
             return None
         rows, texts, i = hit

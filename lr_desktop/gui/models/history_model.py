@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from lr_desktop.gui.models.events_model import fmt_time
-from lr_desktop.gui.queries import RUN_COLUMNS
 from lr_desktop.run_labels import run_label
+from lr_desktop.store.overview import RUN_COLUMNS
 from lr_desktop.sync.scope import scope_caption
 
 HEADERS = {

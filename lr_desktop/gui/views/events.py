@@ -23,16 +23,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lr_desktop.gui import queries
 from lr_desktop.gui.column_chooser import ColumnChooser
 from lr_desktop.gui.detail_pane import DetailPane
 from lr_desktop.gui.file_dialogs import save_path
 from lr_desktop.gui.models.events_model import EventsModel
 from lr_desktop.gui.models.verdict_words import NOT_IN_CHECK_LABEL, TABLE_VERDICTS, filter_tooltip
-from lr_desktop.gui.queries import COLUMNS, NO_VERDICT, EventFilter, EventQuery
 from lr_desktop.gui.selection_keeper import SelectionKeeper
 from lr_desktop.gui.workers import TaskRunner
 from lr_desktop.model import INORGANIC, ORGANIC, PLATFORMS, STATUS_LABELS
+from lr_desktop.store import reads
+from lr_desktop.store.reads import COLUMNS, NO_VERDICT, EventFilter, EventQuery
 from lr_desktop.verify import VERDICT_LABELS
 
 EXPORT_COLUMNS = (
@@ -63,11 +63,11 @@ def export_rows(db_path: Path, query: EventQuery, target: Path, cancel: Any) -> 
     from lr_desktop.csvsafe import write_csv
     from lr_desktop.timefmt import TIME_COLUMNS, iso_utc
 
-    conn = queries.open_read(db_path)
+    conn = reads.open_read(db_path)
     times = [i for i, c in enumerate(EXPORT_COLUMNS) if c in TIME_COLUMNS]
 
     def rows() -> Any:
-        for n, row in enumerate(queries.filtered_rows(conn, query, EXPORT_COLUMNS)):
+        for n, row in enumerate(reads.filtered_rows(conn, query, EXPORT_COLUMNS)):
             if n % 10_000 == 0 and cancel.is_set():
                 raise _Cancelled
             out = list(row)
@@ -204,9 +204,9 @@ class EventsView(QWidget):
         self.reload_networks()
 
     def reload_networks(self) -> None:
-        conn = queries.open_read(self._db_path)
+        conn = reads.open_read(self._db_path)
         try:
-            networks = queries.ad_networks(conn)
+            networks = reads.ad_networks(conn)
         finally:
             conn.close()
         current = self.network_combo.currentData()

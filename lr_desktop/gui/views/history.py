@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from lr_desktop.gui import queries
 from lr_desktop.gui.models.history_model import HistoryModel
-from lr_desktop.gui.queries import RUN_COLUMNS
 from lr_desktop.run_labels import run_label
+from lr_desktop.store import overview, reads
+from lr_desktop.store.overview import RUN_COLUMNS
 
 if TYPE_CHECKING:
     from lr_desktop.gui.views.run_detail import RunDetailDialog
@@ -48,9 +48,9 @@ class HistoryView(QWidget):
         lay.addWidget(self.table)
 
     def refresh(self) -> None:
-        conn = queries.open_read(self._db_path)
+        conn = reads.open_read(self._db_path)
         try:
-            self.model.set_rows(queries.runs(conn))
+            self.model.set_rows(overview.runs(conn))
         finally:
             conn.close()
 

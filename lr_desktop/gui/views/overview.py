@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 if TYPE_CHECKING:
     from PySide6.QtCharts import QChart
 
-    from lr_desktop.gui.queries import OverviewStats
     from lr_desktop.gui.views.overview_charts import OverviewCharts
     from lr_desktop.gui.workers import TaskRunner
+    from lr_desktop.store.overview import OverviewStats
 
 CARDS = (
     ("attributed", "Attributed users"),
@@ -132,9 +132,9 @@ class OverviewView(QWidget):
         self.check_card.refresh()
 
         def work(_p: object, _c: object) -> OverviewStats:
-            from lr_desktop.gui import queries
+            from lr_desktop.store import overview
 
-            return queries.overview_stats_at(path)
+            return overview.overview_stats_at(path)
 
         self._runner.start("overview", work, on_success=self._show, on_failure=self._failed)
 

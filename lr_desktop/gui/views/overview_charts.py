@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 from lr_desktop.model import STATUS_LABELS
 
 if TYPE_CHECKING:
-    from lr_desktop.gui.queries import OverviewStats
+    from lr_desktop.store.overview import OverviewStats
 
 ORGANIC_COLOUR = QColor("#4c9f70")
 INORGANIC_COLOUR = QColor("#3b6fb6")

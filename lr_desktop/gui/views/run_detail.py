@@ -26,10 +26,10 @@ from lr_desktop.words import plural
 
 def load_run_errors(db_path: Path, run_id: int, host: str) -> tuple[list[ErrorGroup], list[str]]:
     """In a worker: the groups and every failed user (for Retry failed)."""
-    from lr_desktop.gui import queries
     from lr_desktop.run_errors import failed_user_ids, run_error_groups
+    from lr_desktop.store import reads
 
-    conn = queries.open_read(db_path)
+    conn = reads.open_read(db_path)
     try:
         return run_error_groups(conn, run_id, host=host), failed_user_ids(conn, run_id)
     finally:

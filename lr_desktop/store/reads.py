@@ -1,5 +1,7 @@
-"""Qt-free SQL the window reads with (its own connections; WAL lets it read while the
-engine writes). Sorting and filtering happen here, in SQL, on indexed columns."""
+"""The events table's reads: its columns, filters, pages and row lookups (Qt-free; the
+window reads on its own connections, WAL lets it read while the engine writes). Sorting
+and filtering happen here, in SQL, on indexed columns. The Overview's and history's
+reads are in `store.overview`."""
 
 from __future__ import annotations
 
@@ -8,13 +10,10 @@ import threading
 import time
 from array import array
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-from lr_desktop.model import INORGANIC, ORGANIC, Status
 
 
 @dataclass(frozen=True)
@@ -192,7 +191,7 @@ def open_read(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-def matching_rowids(conn: sqlite3.Connection, query: EventQuery) -> array:
+def matching_rowids(conn: sqlite3.Connection, query: EventQuery) -> array[int]:
     """Every matching rowid in display order (8 bytes a row: 8 MB at 1,000,000)."""
     where, params = query.filter.where()
     cur = conn.execute(
@@ -233,9 +232,9 @@ def count_rows(conn: sqlite3.Connection, f: EventFilter) -> int:
     smallest index's entries page by page (6 ms at 1,000,000 rows; `WHERE 1` steps
     through every row instead, 18 ms)."""
     if f.is_empty():
-        return conn.execute("SELECT count(*) FROM installs").fetchone()[0]
+        return int(conn.execute("SELECT count(*) FROM installs").fetchone()[0])
     where, params = f.where()
-    return conn.execute(f"SELECT count(*) FROM installs WHERE {where}", params).fetchone()[0]
+    return int(conn.execute(f"SELECT count(*) FROM installs WHERE {where}", params).fetchone()[0])
 
 
 def resolve_search(conn: sqlite3.Connection, f: EventFilter) -> EventFilter:
@@ -280,7 +279,7 @@ def page_rows(
     limit: int,
     *,
     follow_index: bool = True,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Whole rows (ROW_COLUMNS) offset..offset+limit in display order: `ordered_slice`
     and `rows_by_rowid` in one statement (for a first page)."""
     where, params = query.filter.where(sort_key=query.sort_key if follow_index else None)
@@ -325,7 +324,7 @@ def walk(
     return out
 
 
-def all_rowids(conn: sqlite3.Connection, query: EventQuery) -> array:
+def all_rowids(conn: sqlite3.Connection, query: EventQuery) -> array[int]:
     """Every matching rowid in display order (for small result sets: the model keeps it
     only up to a fixed number of rows)."""
     return matching_rowids(conn, query)
@@ -349,7 +348,7 @@ def anchors(conn: sqlite3.Connection, query: EventQuery, every: int) -> list[Pai
         skip = (skip - len(chunk)) % every
 
 
-def rows_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, tuple]:
+def rows_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     if not rowids:
         return {}
     marks = ", ".join("?" * len(rowids))
@@ -357,7 +356,9 @@ def rows_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, 
     return {row[0]: row for row in cur}
 
 
-def filtered_rows(conn: sqlite3.Connection, query: EventQuery, columns: Sequence[str]):  # type: ignore[no-untyped-def]
+def filtered_rows(
+    conn: sqlite3.Connection, query: EventQuery, columns: Sequence[str]
+) -> sqlite3.Cursor:
     """Cursor over the filtered rows in display order (for export)."""
     where, params = query.filter.where()
     return conn.execute(
@@ -400,162 +401,3 @@ def user_detail(
     names = [d[0] for d in cur.description]
     attempts = [dict(zip(names, r, strict=True)) for r in cur]
     return user, attempts
-
-
-@dataclass
-class OverviewStats:
-    counts: dict[str, int]
-    per_day: list[tuple[str, int, int]]  # (YYYY-MM-DD, organic, inorganic), oldest first
-    by_network: list[tuple[str, int]]
-    top_campaigns: list[tuple[str, int]]
-    future_dated: int = 0  # installs dated after today (not in per_day)
-
-
-def _distinct(conn: sqlite3.Connection, col: str) -> list[Any]:
-    """Distinct non-NULL values of an indexed column: one index seek per value."""
-    out: list[Any] = []
-    v = conn.execute(f"SELECT min({col}) FROM installs").fetchone()[0]
-    while v is not None:
-        out.append(v)
-        v = conn.execute(f"SELECT min({col}) FROM installs WHERE {col} > ?", (v,)).fetchone()[0]
-    return out
-
-
-def _count(conn: sqlite3.Connection, where: str, params: Sequence[Any] = ()) -> int:
-    return conn.execute(f"SELECT count(*) FROM installs WHERE {where}", params).fetchone()[0]
-
-
-def overview_counts(conn: sqlite3.Connection, *, top: int = 10) -> dict[str, Any]:
-    """What `store.queue.status_counts` reports (minus the per-type totals, which come
-    with the per-day chart), from index range counts; and the top campaigns."""
-    counts: dict[str, Any] = {str(s): 0 for s in Status}
-    for status in _distinct(conn, "status"):
-        counts[status] = _count(conn, "status = ?", (status,))
-    counts["without_clevertap_id"] = _count(conn, "clevertap_id IS NULL")
-    counts["possibly_duplicated"] = conn.execute(
-        "SELECT coalesce(sum(possibly_duplicated), 0) FROM installs WHERE possibly_duplicated != 0"
-    ).fetchone()[0]
-    counts["top_campaigns"] = list(
-        conn.execute(
-            "SELECT campaign_name, count(*) FROM installs WHERE campaign_name IS NOT NULL "
-            "GROUP BY campaign_name ORDER BY 2 DESC LIMIT ?",
-            (top,),
-        )
-    )
-    return counts
-
-
-def overview_charts(
-    conn: sqlite3.Connection, *, days: int = 30, now: float | None = None
-) -> dict[str, Any]:
-    """Installs per UTC day of the last `days` days (organic / other) and per type, by
-    range counts on (attribution_type, installed_at); inorganic installs per network.
-    The days end at the newest install, or today if that is later: an install dated in
-    the future (a wrong clock, a bad file) is counted in "future" instead of squeezing
-    the chart down to its own day."""
-    types = _distinct(conn, "attribution_type")
-    totals = dict.fromkeys(types, 0)
-    last = conn.execute("SELECT max(installed_at) FROM installs").fetchone()[0]
-    per_day: list[tuple[str, int, int]] = []
-    future = 0
-    today_ends = (int(time.time() if now is None else now) // 86400 + 1) * 86400
-    if last is not None and int(last) >= today_ends:
-        for t in types:
-            n = _count(conn, "attribution_type = ? AND installed_at >= ?", (t, today_ends))
-            totals[t] += n
-            future += n
-        last = today_ends - 1
-    if last is not None:
-        since = int(last) - days * 86400  # rows after `since`, as before
-        for t in types:
-            totals[t] += _count(conn, "attribution_type = ? AND installed_at <= ?", (t, since))
-        for day in range(since // 86400, int(last) // 86400 + 1):
-            lo, hi = max(day * 86400, since + 1), (day + 1) * 86400
-            o = i = 0
-            for t in types:
-                n = _count(
-                    conn,
-                    "attribution_type = ? AND installed_at >= ? AND installed_at < ?",
-                    (t, lo, hi),
-                )
-                totals[t] += n
-                if t == ORGANIC:
-                    o += n
-                else:
-                    i += n
-            if o or i:
-                per_day.append((time.strftime("%Y-%m-%d", time.gmtime(day * 86400)), o, i))
-    networks: dict[str | None, int] = {}
-    for t in types:
-        if t != ORGANIC:
-            for n, c in conn.execute(
-                "SELECT ad_network, count(*) FROM installs WHERE attribution_type = ? "
-                "GROUP BY ad_network",
-                (t,),
-            ):
-                networks[n] = networks.get(n, 0) + c
-    by_network = sorted(
-        ((n or "(none)", c) for n, c in networks.items()), key=lambda x: (-x[1], x[0])
-    )
-    return {"totals": totals, "per_day": per_day, "by_network": by_network, "future": future}
-
-
-def combine_overview(counts: dict[str, Any], charts: dict[str, Any]) -> OverviewStats:
-    counts = dict(counts)
-    top_campaigns = counts.pop("top_campaigns")
-    totals = charts["totals"]
-    counts.update(
-        attributed=sum(totals.values()),
-        organic=totals.get(ORGANIC, 0),
-        inorganic=totals.get(INORGANIC, 0),
-    )
-    return OverviewStats(
-        counts, charts["per_day"], charts["by_network"], top_campaigns, charts.get("future", 0)
-    )
-
-
-def overview_stats(conn: sqlite3.Connection, *, days: int = 30, top: int = 10) -> OverviewStats:
-    """Overview numbers and charts from index range counts (no table scan). The
-    Overview runs the two halves on two connections at once (`overview_stats_at`)."""
-    return combine_overview(overview_counts(conn, top=top), overview_charts(conn, days=days))
-
-
-def overview_stats_at(path: Path | str, *, days: int = 30, top: int = 10) -> OverviewStats:
-    """overview_stats with the counts and the charts read in two threads (SQLite runs
-    without the GIL), each on its own connection and read snapshot."""
-
-    def part(fn: Any, **kw: Any) -> Any:
-        conn = open_read(path)
-        try:
-            return fn(conn, **kw)
-        finally:
-            conn.close()
-
-    with ThreadPoolExecutor(2, thread_name_prefix="lr-overview") as pool:
-        charts = pool.submit(part, overview_charts, days=days)
-        counts = part(overview_counts, top=top)
-        return combine_overview(counts, charts.result())
-
-
-RUN_COLUMNS = (
-    "id",
-    "started_at",
-    "ended_at",
-    "kind",
-    "mode",
-    "state",
-    "total",
-    "delivered",
-    "rejected",
-    "failed",
-    "waiting",
-    "error",
-    "profiles",  # profile upserts of the run's profile phase
-    "scope",  # the second copies the user asked for (re-send, send changed), else NULL
-)
-
-
-def runs(conn: sqlite3.Connection, limit: int = 1000) -> list[tuple]:
-    return conn.execute(
-        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY id DESC LIMIT ?", (limit,)
-    ).fetchall()
