@@ -14,11 +14,12 @@ import time
 from typing import Any
 
 
-def start_run(conn: sqlite3.Connection, kind: str, mode: str) -> int:
-    """A new 'running' run of `kind` ('import', 'pull', 'sync') and `mode`; its id."""
+def start_run(conn: sqlite3.Connection, kind: str, mode: str, scope: str | None = None) -> int:
+    """A new 'running' run of `kind` ('import', 'pull', 'sync', 'verify') and `mode`; its id.
+    `scope`: what second copies the user asked for (a sync's)."""
     cur = conn.execute(
-        "INSERT INTO runs (kind, mode, started_at, state) VALUES (?, ?, ?, 'running')",
-        (kind, mode, time.time()),
+        "INSERT INTO runs (kind, mode, started_at, state, scope) VALUES (?, ?, ?, 'running', ?)",
+        (kind, mode, time.time(), scope),
     )
     return int(cur.lastrowid or 0)
 

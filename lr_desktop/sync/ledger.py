@@ -14,7 +14,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import connect, runs, transaction
 from lr_desktop.sync.due import (
     CHANGED,
     DUE_FULL,
@@ -105,21 +105,14 @@ class SyncStore:
                 "UPDATE installs SET status = 'queued', possibly_duplicated = 1 "
                 "WHERE status = 'in_flight'"
             ).rowcount
-            self.conn.execute(
-                "UPDATE runs SET state = ?, ended_at = coalesce(ended_at, ?) "
-                "WHERE state = ? AND kind IN ('send', 'sync')",
-                (RunState.INTERRUPTED, time.time(), RunState.RUNNING),
-            )
+            for kind in ("send", "sync"):
+                runs.interrupt_running(self.conn, kind)
         return n
 
     def start_run(self, kind: str, mode: str, scope: str | None = None) -> int:
         """`scope`: what second copies the user asked for (Sync history and `status`)."""
         with self._tx():
-            cur = self.conn.execute(
-                "INSERT INTO runs (kind, mode, started_at, state, scope) VALUES (?, ?, ?, ?, ?)",
-                (kind, mode, time.time(), RunState.RUNNING, scope),
-            )
-        return int(cur.lastrowid or 0)
+            return runs.start_run(self.conn, kind, mode, scope)
 
     def finish_run(self, summary: SyncSummary, state: RunState) -> None:
         detail = {k: v for k, v in summary.to_dict().items() if k not in ("run_id",)}

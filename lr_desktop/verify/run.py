@@ -26,7 +26,7 @@ from lr_desktop.clevertap.reads import (
     ReadApiError,
 )
 from lr_desktop.errors import UserFixableError
-from lr_desktop.store import connect, transaction
+from lr_desktop.store import connect, runs, transaction
 from lr_desktop.verify.store import CheckStore, Segment, day_start, install_range, page_digest
 from lr_desktop.verify.verdicts import judge_all, match_records
 
@@ -156,18 +156,9 @@ def _run(
         if last < first:
             raise ValueError("--until is before --since")
         summary = VerifySummary(since=first.isoformat(), until=last.isoformat())
-        with transaction(conn):
-            conn.execute(
-                "UPDATE runs SET state = 'interrupted', ended_at = coalesce(ended_at, ?) "
-                "WHERE state = 'running' AND kind = 'verify'",
-                (time.time(),),
-            )
-            cur = conn.execute(
-                "INSERT INTO runs (kind, mode, started_at, state) "
-                "VALUES ('verify', 'upload', ?, 'running')",
-                (time.time(),),
-            )
-        summary.run_id = int(cur.lastrowid or 0)
+        with transaction(conn):  # this process holds the verify lock: no other check runs
+            runs.interrupt_running(conn, "verify")
+            summary.run_id = runs.start_run(conn, "verify", "upload")
         old = store.unfinished()
         if old is not None and old[1:] == (summary.since, summary.until):
             summary.check_id, summary.resumed = old[0], True
