@@ -12,6 +12,7 @@ from lr_desktop.emulators.linkrunner import LinkrunnerEmulator
 from lr_desktop.gui.main_window import HISTORY
 from lr_desktop.gui.queries import RUN_COLUMNS
 from lr_desktop.linkrunner.pull import pull_once
+from lr_desktop.run_labels import total_text
 
 from .conftest import emulator_config
 
@@ -38,8 +39,17 @@ def test_history_total_says_what_it_counts(make_window, qtbot, sample_db: Path, 
         "30 user records Linkrunner returned (a user listed under two campaigns counts "
         "once in each): 30 new, 0 updated, 0 unchanged, 0 rejected"
     )
+    assert model.index(1, RUN_COLUMNS.index("delivered")).data() == ""  # a pull sends nothing
     dialog = w.history.open_run(1)
     with qtbot.waitSignal(dialog.loaded, timeout=20_000):
         pass
     head = dialog.head.text()
     assert "30 user records Linkrunner returned" in head and "delivered" not in head, head
+
+
+def test_a_running_pull_says_its_total_is_so_far() -> None:
+    detail = {"records": 1200, "imported": 1000, "updated": 150, "unchanged": 40, "rejected": 10}
+    assert total_text("pull", "running", 1200, detail).startswith(
+        "1,200 user records Linkrunner returned so far (a user listed"
+    )
+    assert total_text("import", "finished", 7, {}) == "7 rows read"
