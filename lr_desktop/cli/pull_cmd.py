@@ -19,6 +19,7 @@ import threading
 from datetime import UTC, datetime
 
 from lr_desktop.cli.common import db_path, fail
+from lr_desktop.run_labels import pull_total_text
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable, backend_name
 from lr_desktop.words import plural
 
@@ -69,11 +70,17 @@ def _line(report) -> str:  # type: ignore[no-untyped-def]
         if report.high_water_mark
         else "-"
     )
+    total = pull_total_text(
+        report.records,
+        report.imported,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+        running=False,
+    )
     text = (
-        f"pulled {plural(report.records, 'record')} from "
-        f"{plural(len(report.campaigns), 'campaign')} in {plural(report.pages, 'page')}: {report.imported:,} new, {report.updated:,} updated, "
-        f"{report.unchanged:,} unchanged, {report.rejected:,} rejected"
-        f"; newest attribution {when}"
+        f"pulled from {plural(len(report.campaigns), 'campaign')} in "
+        f"{plural(report.pages, 'page')}: {total}; newest attribution {when}"
     )
     derived = [
         f"{why} for {report.inferred[name]:,}"

@@ -63,9 +63,10 @@ class TerminalProgress:
         width = 30
         filled = int(width * p.fraction)
         eta = f"{p.eta_seconds:,.0f}s left" if p.eta_seconds is not None else "…"
+        unit = "profiles" if p.phase == "profiles" else "events"
         sys.stderr.write(
             f"\r{p.phase:8} [{'#' * filled}{'.' * (width - filled)}] {p.done:,}/{p.total:,} "
-            f"{p.rate:,.0f}/s {eta}   "
+            f"{unit} {p.rate:,.0f}/s {eta}   "
         )
         sys.stderr.flush()
 
@@ -75,14 +76,14 @@ class TerminalProgress:
 
 
 def _print_summary(s: SyncSummary) -> None:
-    print(
-        f"delivered {s.delivered:,}, rejected {s.rejected:,}, failed {s.failed:,}, "
-        f"waiting for CleverTap ID {s.waiting_for_clevertap_id:,}"
+    print(  # install events; the profile phase's upserts are counted apart, as profiles
+        f"delivered {plural(s.delivered, 'event')}, rejected {s.rejected:,}, "
+        f"failed {s.failed:,}, waiting for CleverTap ID {s.waiting_for_clevertap_id:,}"
     )
     if s.profiles_upserted or s.profiles_failed:
         print(
-            f"profile properties updated for {plural(s.profiles_upserted, 'user')} "
-            f"({s.profiles_failed:,} failed)"
+            f"{plural(s.profiles_upserted, 'profile')} updated, {s.profiles_failed:,} failed "
+            "(lr_install_type, lr_ad_network, lr_campaign)"
         )
     if s.scope:
         print(f"asked for: {s.scope}")

@@ -170,6 +170,7 @@ RUN_COLUMNS = (
 
 
 def runs(conn: sqlite3.Connection, limit: int = 1000) -> list[tuple[Any, ...]]:
+    """RUN_COLUMNS, then the run's `detail` (JSON; not a column of the table)."""
     return conn.execute(
-        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY id DESC LIMIT ?", (limit,)
+        f"SELECT {', '.join(RUN_COLUMNS)}, detail FROM runs ORDER BY id DESC LIMIT ?", (limit,)
     ).fetchall()

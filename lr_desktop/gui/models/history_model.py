@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from lr_desktop.gui.models.events_model import fmt_time
-from lr_desktop.run_labels import run_label
+from lr_desktop.run_labels import run_label, total_text
 from lr_desktop.store.overview import RUN_COLUMNS
 from lr_desktop.sync.scope import scope_caption
 
@@ -44,6 +45,27 @@ class HistoryModel(QAbstractTableModel):
     def row(self, row: int) -> tuple | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
+    def detail(self, row: int) -> dict[str, Any]:
+        """The run's stored detail (the JSON after RUN_COLUMNS), {} when there is none."""
+        values = self.row(row)
+        raw = values[len(RUN_COLUMNS)] if values and len(values) > len(RUN_COLUMNS) else None
+        try:
+            doc = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def total_text(self, row: int) -> str:
+        """What the run's Total counts, with its parts (the Total cell's tooltip)."""
+        values = self.row(row) or ()
+        col = {k: i for i, k in enumerate(RUN_COLUMNS)}
+        return total_text(
+            values[col["kind"]] if values else None,
+            values[col["state"]] if values else None,
+            int(values[col["total"]] or 0) if values else 0,
+            self.detail(row),
+        )
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
@@ -66,6 +88,8 @@ class HistoryModel(QAbstractTableModel):
         key = RUN_COLUMNS[index.column()]
         value = self._rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "total" and value is not None:
+                return self.total_text(index.row())
             return str(value) if key == "error" and value else None
         if value is None:
             return ""

@@ -63,6 +63,7 @@ class HistoryView(QWidget):
             return None
         run = dict(zip(RUN_COLUMNS, values, strict=False))
         run["kind_text"] = run_label(run.get("kind"), run.get("mode"))
+        run["total_text"] = self.model.total_text(row)
         self.detail = RunDetailDialog(
             self._db_path, run, self._runner, self._retry or (lambda _ids: None), self._host(), self
         )

@@ -81,6 +81,9 @@ class RunDetailDialog(QDialog):
 
     @staticmethod
     def _head(run: dict[str, Any]) -> str:
+        head = f"<b>{run.get('kind_text', '')}</b> · {run.get('state', '')}: "
+        if run.get("kind") == "pull":  # a pull sends nothing: what Linkrunner returned
+            return head + str(run.get("total_text") or f"{run.get('total') or 0:,} records")
         parts = [
             f"{run.get(k) or 0:,} {label}"
             for k, label in (
@@ -90,7 +93,8 @@ class RunDetailDialog(QDialog):
                 ("waiting", "waiting for a CleverTap ID"),
             )
         ]
-        return f"<b>{run.get('kind_text', '')}</b> · {run.get('state', '')}: " + ", ".join(parts)
+        total = f"<br>Total: {run['total_text']}" if run.get("total_text") else ""
+        return head + ", ".join(parts) + total
 
     def _show(self, result: tuple[list[ErrorGroup], list[str]]) -> None:
         from lr_desktop.run_errors import run_level_reason
