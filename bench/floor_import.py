@@ -18,17 +18,10 @@ import csv
 import sqlite3
 import sys
 
+# the same set `lr-desktop import` drops for a bulk load: every explicit index on installs
+from lr_desktop.store.bulk import secondary_indexes
+
 MODES = ("fair", "noindex")
-
-
-def _secondary_indexes(conn: sqlite3.Connection) -> dict[str, str]:
-    """The same set `lr_desktop.store.bulk` drops: every explicit index on installs."""
-    return dict(
-        conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-            "AND tbl_name = 'installs' AND sql IS NOT NULL"
-        ).fetchall()
-    )
 
 
 def floor_import(db: str, path: str, mode: str = "fair") -> int:
@@ -43,7 +36,7 @@ def floor_import(db: str, path: str, mode: str = "fair") -> int:
         marks = ", ".join("?" * len(header))
         sql = f"INSERT INTO installs ({', '.join(header)}) VALUES ({marks})"
         conn.execute("BEGIN")
-        definitions = _secondary_indexes(conn)
+        definitions = secondary_indexes(conn)
         for name in definitions:
             conn.execute(f'DROP INDEX "{name}"')
         cur = conn.executemany(sql, ([v or None for v in row] for row in reader))
