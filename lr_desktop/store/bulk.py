@@ -18,16 +18,21 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from lr_desktop.store.schema import INDEXED_COLUMNS, V3_INDEXES
 from lr_desktop.store.tx import transaction
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 MIN_BULK_ROWS = 50_000  # below this, keeping indexes current is cheap enough
 
 
 def _lock(db_path: Path | str) -> FileLock:
+    # filelock takes ~60 ms to import: the window's first paint does not need it
+    from filelock import FileLock
+
     return FileLock(str(db_path) + ".bulk.lock")
 
 
@@ -96,7 +101,7 @@ def ensure_indexes(conn: sqlite3.Connection, db_path: Path | str) -> None:
     lock = _lock(db_path)
     try:
         lock.acquire(timeout=0)
-    except (Timeout, OSError):
+    except OSError:  # filelock's Timeout is a TimeoutError
         return
     try:
         create_indexes(conn, missing_indexes(conn))
@@ -115,7 +120,7 @@ def bulk_load(conn: sqlite3.Connection, db_path: Path | str, expected_rows: int)
     lock = _lock(db_path)
     try:
         lock.acquire(timeout=0)
-    except (Timeout, OSError):
+    except OSError:  # filelock's Timeout is a TimeoutError
         yield False  # another bulk load is running: just insert
         return
     try:

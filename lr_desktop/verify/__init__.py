@@ -4,10 +4,30 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lr_desktop.verify.run import CheckAlreadyRunning, VerifyProgress, VerifySummary, run_verify
 from lr_desktop.verify.verdicts import PROBLEMS, VERDICT_LABELS
+
+if TYPE_CHECKING:
+    from lr_desktop.verify.run import (
+        CheckAlreadyRunning,
+        VerifyProgress,
+        VerifySummary,
+        run_verify,
+    )
+
+# `verify.run` brings the HTTP client (httpx, ~230 ms to import): the window needs only
+# the verdict labels to paint, so the running part is loaded on first use.
+_FROM_RUN = {"CheckAlreadyRunning", "VerifyProgress", "VerifySummary", "run_verify"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_RUN:
+        from lr_desktop.verify import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CheckAlreadyRunning",
