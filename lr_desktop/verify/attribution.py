@@ -75,6 +75,16 @@ def differing(expected: Mapping[str, str], props: Mapping[str, Any]) -> list[str
     return out
 
 
+def record_profile(record: Mapping[str, Any]) -> str | None:
+    """A Get Events record's CleverTap ID (which identifier keys CleverTap sends is
+    UNCONFIRMED: objectId, the emulator's and the Node client's, or identity)."""
+    profile = record.get("profile")
+    if not isinstance(profile, Mapping):
+        return None
+    oid = profile.get("objectId") or profile.get("objectID") or profile.get("identity")
+    return None if oid is None else str(oid)
+
+
 def names_partner(props: Mapping[str, Any], cfg: CleverTapConfig) -> bool | None:
     """True: the record names our partner; False: another one; None: names none."""
     name = props.get("partner_name")
