@@ -100,6 +100,11 @@ def _env(emu: CleverTapEmulator) -> dict[str, str]:
     }
 
 
+def _verify(db_path: Path, emu: CleverTapEmulator, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "lr_desktop", "--db", str(db_path), "verify", *args]
+    return subprocess.run(cmd, env=_env(emu), capture_output=True, text=True, timeout=120)
+
+
 def _row(uid: str | None, ct: str, verdict: str, copies: int, *fields: str) -> dict[str, Any]:
     eid = None
     return {"user_id": uid, "lr_event_id": eid, "verdict": verdict, "copies": copies,
@@ -117,11 +122,7 @@ def test_verify_json_reports_the_seeded_attribution_scenario_and_sync_repairs_th
     _sql(db_path, "UPDATE installs SET possibly_duplicated = 1 WHERE user_id = 'user-0000009'")
     event_ids = dict(_sql(db_path, "SELECT user_id, event_id FROM installs"))
 
-    result = subprocess.run(
-        [sys.executable, "-m", "lr_desktop", "--db", str(db_path), "verify", "--json",
-         "--grace-minutes", "0"],
-        env=_env(emu), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    result = _verify(db_path, emu, "--json", "--grace-minutes", "0")
     assert result.returncode == 1, result.stderr  # problems found
     doc = json.loads(result.stdout)
     assert doc["ok"] and doc["state"] == "finished"
@@ -167,14 +168,22 @@ def test_verify_json_reports_the_seeded_attribution_scenario_and_sync_repairs_th
     assert s.counts == {"present": N - 4, "duplicated": 2, "different": 2, "unknown_here": 1}
 
 
-def test_the_tolerance_is_the_setting(db_path: Path, emu: CleverTapEmulator, sent: None) -> None:
+def test_the_tolerance_is_the_setting_and_match_seconds_overrides_it(
+    db_path: Path, emu: CleverTapEmulator, sent: None
+) -> None:
     emu.reads.scenario(by="objectId", event_name=UTM_VISITED, alter={_ct(3): {"ts": T0 + 3 + 30}})
-    strict = run_verify(
-        db_path, config(emu.url, mode="attribution", attribution_match_seconds=10), grace_seconds=0
-    )
+    bad = _verify(db_path, emu, "--match-seconds", "-1")
+    assert bad.returncode == 2 and "--match-seconds" in bad.stderr
+    strict = _verify(db_path, emu, "--json", "--grace-minutes", "0", "--match-seconds", "10")
+    doc = json.loads(strict.stdout)
     # 30 s off is beyond 10 s: user 3 is missing, and its copy (our partner's) unknown here
-    assert strict.counts == {"present": N - 1, "missing": 1, "unknown_here": 1}
-    assert strict.made_due == 1
+    assert doc["counts"] == {"present": N - 1, "missing": 1, "unknown_here": 1}
+    assert doc["made_due"] == 1
+    # the stored setting (no flag): 30 s is within it
+    cfg = config(emu.url, mode="attribution", attribution_match_seconds=45)
+    assert run_sync(db_path, cfg).delivered == 1  # the user judged missing is sent again
+    again = run_verify(db_path, cfg, grace_seconds=0)
+    assert again.counts == {"present": N - 1, "duplicated": 1}  # user 3: its copy and the new
 
 
 def test_upload_users_are_not_matched_to_utm_visited(db_path: Path, emu: CleverTapEmulator) -> None:
