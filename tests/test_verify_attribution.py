@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator
-from lr_desktop.store import connect, transaction
 from lr_desktop.sync import run_sync
 from lr_desktop.verify import run_verify
 from lr_desktop.verify.attribution import UTM_VISITED
@@ -46,12 +47,17 @@ def _utm_copies(emu: CleverTapEmulator) -> Counter[str]:
 
 
 def _sql(db_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    conn = connect(db_path)
-    try:
-        with transaction(conn):
-            return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+    with closing(sqlite3.connect(db_path)) as conn, conn:  # committed on leaving
+        return conn.execute(sql, args).fetchall()
+
+
+def _states(db_path: Path, *users: int) -> list[tuple[Any, ...]]:
+    """(status, possibly_duplicated) of these users, in this order."""
+    return [
+        _sql(db_path, "SELECT status, possibly_duplicated FROM installs WHERE clevertap_id = ?",
+             _ct(i))[0]
+        for i in users
+    ]  # fmt: skip
 
 
 def _ct(i: int) -> str:
@@ -144,20 +150,12 @@ def test_verify_json_reports_the_seeded_attribution_scenario_and_sync_repairs_th
     # 3 event names (organic_install, inorganic_install, UTM Visited): a query and a page each
     assert doc["api_calls"] == 6
     assert PASSCODE not in result.stdout + result.stderr
-    rows = {
-        u: (st, dup)
-        for u, st, dup in _sql(
-            db_path,
-            "SELECT user_id, status, possibly_duplicated FROM installs WHERE user_id IN "
-            "('user-0000000', 'user-0000006', 'user-0000008', 'user-0000009')",
-        )
-    }
-    assert rows == {
-        "user-0000000": ("queued", 0),  # missing: due again
-        "user-0000006": ("delivered", 0),  # three copies: never sent again
-        "user-0000008": ("delivered", 0),  # CleverTap confirmed the lost answer's install
-        "user-0000009": ("delivered", 0),  # flag cleared on evidence
-    }
+    assert _states(db_path, 0, 6, 8, 9) == [
+        ("queued", 0),  # user 0 missing: due again
+        ("delivered", 0),  # user 6, three copies: never sent again
+        ("delivered", 0),  # user 8: CleverTap confirmed the lost answer's install
+        ("delivered", 0),  # user 9: flag cleared on evidence
+    ]
 
     before = _utm_copies(emu)
     again = run_sync(db_path, config(emu.url, mode="attribution"))

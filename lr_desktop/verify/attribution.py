@@ -34,6 +34,8 @@ from typing import Any
 
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import attribution_params
+from lr_desktop.verify.verdicts import Settled
+from lr_desktop.verify.verdicts import _settle as settle_user  # the same settling rules
 
 UTM_VISITED = "UTM Visited"
 MATCH_FIELDS = ("utm_source", "utm_campaign", "event_type")
@@ -47,7 +49,6 @@ _USER_COLUMNS = (
     "rowid, user_id, event_id, clevertap_id, installed_at, attribution_type, ad_network, "
     "campaign_name, platform, status, possibly_duplicated, delivered_at"
 )
-_NOT_INFLIGHT = "rowid NOT IN (SELECT install_rowid FROM inflight)"
 
 
 def wanted(conn: sqlite3.Connection, cfg: CleverTapConfig) -> bool:
@@ -204,13 +205,13 @@ def judge_attribution(
     low: int,
     high: int,
     delivered_before: float = float("inf"),
-) -> tuple[Counter[str], Counter[str]]:
+) -> tuple[Counter[str], Settled]:
     """Replace the verdicts the id-based judging gave attribution users (in the range,
     or matched) with their own, add "unknown here" for unmatched records naming our
     partner, and settle states. Returns (the change to the verdict counts, settled:
     made_due / confirmed / flags_cleared). Call inside a transaction, after match_utm."""
     delta: Counter[str] = Counter()
-    settled: Counter[str] = Counter()
+    settled = Settled()
     params = {"c": check_id, "lo": low, "hi": high, "mode": cfg.mode, "name": UTM_VISITED}
     users = conn.execute(
         f"SELECT {_USER_COLUMNS} FROM installs WHERE {ATTRIBUTION_USERS} AND clevertap_id "
@@ -248,7 +249,7 @@ def judge_attribution(
             (check_id, uid, user["event_id"], verdict, len(mine),
              json.dumps(fields) if fields else None, extra)
         )  # fmt: skip
-        _settle(conn, user, verdict, exact, now, note, settled)
+        settle_user(conn, user, verdict, exact, now, note, settled, "attribution")
     unknown: Counter[str] = Counter()  # CleverTap ID -> unmatched records naming our partner
     for oid, props in conn.execute(
         "SELECT object_id, props FROM ct_records WHERE check_id = :c AND event_name = :name "
@@ -267,54 +268,3 @@ def judge_attribution(
         rows,
     )
     return delta, settled
-
-
-def _settle(
-    conn: sqlite3.Connection,
-    user: dict[str, Any],
-    verdict: str,
-    exact: int,
-    now: float,
-    note: str,
-    settled: Counter[str],
-) -> None:
-    """Missing -> due again; an exact copy held -> delivered (flag cleared when it is the
-    only copy; a second copy flags it, and it is never sent again)."""
-    rowid, status = user["rowid"], user["status"]
-    args: tuple[Any, ...]
-    if verdict == "missing":
-        message = f"{note}: not found in CleverTap; due again"
-        sql = "UPDATE installs SET status = 'queued', last_error = ? WHERE rowid = ? AND "
-        sql += f"status IN ('delivered', 'changed') AND {_NOT_INFLIGHT}"
-        key, outcome, args = "made_due", "retry", (message, rowid)
-    elif verdict in ("present", "duplicated") and exact:
-        one = verdict == "present"
-        message = (
-            f"{note}: CleverTap confirmed"
-            if one
-            else f"{note}: CleverTap holds {exact} copies; not sent again"
-        )
-        if status in ("queued", "failed"):
-            sql = (
-                "UPDATE installs SET status = 'delivered', delivered_at = ?, "
-                "delivered_fingerprint = fingerprint, delivered_mode = 'attribution', "
-                "possibly_duplicated = ?, last_error = ?, last_code = NULL WHERE rowid = ? "
-                f"AND status IN ('queued', 'failed') AND {_NOT_INFLIGHT}"
-            )
-            key, outcome, args = "confirmed", "delivered", (int(now), int(not one), message, rowid)
-        elif one and user["possibly_duplicated"]:
-            sql = "UPDATE installs SET possibly_duplicated = 0, last_error = ? WHERE rowid = ? "
-            sql += f"AND {_NOT_INFLIGHT}"
-            key, outcome, args = "flags_cleared", "delivered", (message, rowid)
-        else:
-            return
-    else:
-        return
-    n = conn.execute(sql, args).rowcount
-    if n:
-        settled[key] += n
-        conn.execute(
-            "INSERT INTO attempts (user_id, at, mode, kind, outcome, message) "
-            "VALUES (?, ?, 'verify', 'event', ?, ?)",
-            (user["user_id"], now, outcome, message),
-        )

@@ -4,9 +4,8 @@ CleverTap's timestamp for it is not confirmed."""
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
-
-from PySide6.QtCore import Qt
 
 from lr_desktop.clevertap.config import load_config
 from lr_desktop.store import connect
@@ -32,10 +31,8 @@ def test_match_tolerance_is_a_saved_setting_with_its_caveat(
     view.partner.setText("acme-partner")
     assert view.match_seconds.isEnabled()
     view.match_seconds.setValue(120)
-    with qtbot.waitSignal(view.action_finished, timeout=20_000):
-        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
-    assert view.result_label.text() == "Saved."
-    conn = connect(db_path)
-    cfg = load_config(conn)
-    conn.close()
-    assert cfg.attribution_match_seconds == 120.0
+    with qtbot.waitSignal(view.action_finished, timeout=20_000) as saved:
+        view.save()
+    assert saved.args == ["save"] and view.result_label.text() == "Saved."
+    with closing(connect(db_path)) as conn:
+        assert load_config(conn).attribution_match_seconds == 120.0
