@@ -17,6 +17,7 @@ from lr_desktop.store.settings import put_setting
 
 MODES = ("upload", "attribution")
 MAX_CONCURRENCY = 15  # CleverTap's per-account cap on concurrent requests
+MAX_MATCH_SECONDS = 86400  # verify downloads a day either side of the installs' dates
 _SETTINGS_KEY = "clevertap"
 
 
@@ -60,6 +61,11 @@ class CleverTapConfig:
     precheck: bool = True
     read_concurrency: int = 1
     precheck_settle: float = 2.0  # seconds to let a request without an answer finish first
+    # Attribution mode: CleverTap's "UTM Visited" copy of an install carries no
+    # lr_event_id, so verify and the check before re-sending match it by profile, utm
+    # fields and a timestamp within this many seconds of the install. Which ts CleverTap
+    # records for it (the one sent, or its arrival) is UNCONFIRMED.
+    attribution_match_seconds: float = 60.0
     endpoint: str | None = None  # loopback override (emulator); None = the region's host
     secrets: Secrets = field(default_factory=Secrets, compare=False)
 
@@ -101,6 +107,8 @@ class CleverTapConfig:
             out.append(f"Concurrency must be between 1 and {MAX_CONCURRENCY} (CleverTap's limit).")
         if not 1 <= self.read_concurrency <= 3:
             out.append("Read concurrency must be between 1 and 3 (CleverTap documents no limit).")
+        if not 0 <= self.attribution_match_seconds <= MAX_MATCH_SECONDS:
+            out.append(f"Attribution match tolerance must be 0 to {MAX_MATCH_SECONDS} seconds.")
         if not 1 <= self.batch_size <= 1000:
             out.append("Batch size must be between 1 and 1000 (CleverTap's limit).")
         if self.endpoint:

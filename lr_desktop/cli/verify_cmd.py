@@ -7,9 +7,10 @@ import json
 import signal
 import sys
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from lr_desktop.clevertap.config import ConfigError
+from lr_desktop.clevertap.config import MAX_MATCH_SECONDS, ConfigError
 from lr_desktop.clevertap.credentials import effective_config
 from lr_desktop.cli.common import db_path, fail, open_db
 from lr_desktop.secrets import KeyringFailure, KeyringUnavailable
@@ -29,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Download the install events CleverTap holds for the date range of the "
         "local installs (Get Events API, pages of up to 5000) and give every user a verdict: "
         "in CleverTap once, missing (made due again), duplicated, different, or unknown here. "
-        "Interrupted checks resume where they stopped.",
+        'Attribution-mode installs are CleverTap\'s "UTM Visited" events, matched by '
+        "CleverTap ID, time and utm fields. Interrupted checks resume where they stopped.",
     )
     p.add_argument("--since", metavar="DATE", help="first install date to check (YYYY-MM-DD)")
     p.add_argument("--until", metavar="DATE", help="last install date to check (YYYY-MM-DD)")
@@ -47,6 +49,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=60.0,
         help="events delivered less than this before the check are not judged missing "
         "(CleverTap's indexing delay is not documented; default 60)",
+    )
+    p.add_argument(
+        "--match-seconds",
+        type=float,
+        metavar="SECONDS",
+        help='attribution mode: how far CleverTap\'s "UTM Visited" time may be from the '
+        "install time and still be its copy (default: the setting, 60). Whether CleverTap "
+        "records the timestamp sent or its own arrival time is not confirmed",
     )
     p.add_argument("--batch-size", type=int, default=5000, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -74,7 +84,8 @@ def _print(s: VerifySummary, problems: list[dict[str, Any]]) -> None:
     for p in problems[:SHOWN]:
         fields = f" ({', '.join(p['fields'])})" if p["fields"] else ""
         copies = f", {p['copies']} copies" if p["verdict"] == "duplicated" else ""
-        print(f"  {p['verdict']:12} {p['user_id'] or p['lr_event_id']}{copies}{fields}")
+        who = p["user_id"] or p["lr_event_id"] or f"CleverTap ID {p.get('clevertap_id')}"
+        print(f"  {p['verdict']:12} {who}{copies}{fields}")
     if len(problems) > SHOWN:
         print(f"  … and {len(problems) - SHOWN:,} more (see --json)")
     if s.counts.get("duplicated"):
@@ -91,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
     conn = open_db(args)
     try:
         cfg = effective_config(conn)
+        if args.match_seconds is not None:
+            cfg = replace(cfg, attribution_match_seconds=args.match_seconds)
+            if not 0 <= args.match_seconds <= MAX_MATCH_SECONDS:
+                raise ValueError(f"--match-seconds must be 0 to {MAX_MATCH_SECONDS}")
         if not cfg.project_id or not cfg.secrets.passcode:
             raise ConfigError(
                 "CleverTap Project ID and Passcode are needed to read from CleverTap."

@@ -244,11 +244,17 @@ class ReadsApi:
         alter: Mapping[str, Mapping[str, Any]] | None = None,
         add: list[Mapping[str, Any]] | None = None,
         account: str | None = None,
+        by: str = "lr_event_id",
+        event_name: str | None = None,
     ) -> dict[str, int]:
-        """Make the stored events disagree with a ledger, by lr_event_id: `drop` every
-        copy, `duplicate` {id: extra copies}, `alter` {id: {evtData key: value, "ts": n}},
-        `add` events as uploaded ({"objectId","evtName","ts","evtData"}). Profile event
-        counts follow."""
+        """Make the stored events disagree with a ledger, by lr_event_id (or, `by=
+        "objectId"`, by CleverTap ID: attribution installs' "UTM Visited" events carry no
+        lr_event_id): `drop` every copy, `duplicate` {id: extra copies}, `alter` {id:
+        {evtData key: value, "ts": n}}, `add` events as uploaded ({"objectId","evtName",
+        "ts","evtData"}). `event_name`: only events of that name are touched. Profile
+        event counts follow."""
+        if by not in ("lr_event_id", "objectId"):
+            raise ValueError("by must be lr_event_id or objectId")
         drop_ids, dup, changes = set(drop or ()), dict(duplicate or {}), dict(alter or {})
         done: Counter[str] = Counter()
         emu = self.emu
@@ -257,7 +263,9 @@ class ReadsApi:
             kept: list[tuple[str, str, str, int, dict[str, Any]]] = []
             for ev in emu._events:
                 a, oid, name, ts, data = ev
-                eid = data.get("lr_event_id")
+                eid = oid if by == "objectId" else data.get("lr_event_id")
+                if event_name is not None and name != event_name:
+                    eid = None
                 if eid in drop_ids:
                     done["dropped"] += 1
                     continue

@@ -1,6 +1,7 @@
 """Attribution mode: one install per request to CleverTap's attribution partner endpoint.
 A worker claims `ATTRIBUTION_CHUNK` installs in one transaction, sends them one by one
-through `sync.retry`, and records the chunk's attempts in one transaction."""
+through `sync.retry` (asking CleverTap before re-sending one whose answer was lost:
+`sync.precheck`), and records the chunk's attempts in one transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lr_desktop.clevertap.client import Answer
 from lr_desktop.clevertap.payloads import attribution_params
 from lr_desktop.sync.due import Outcome, Result
-from lr_desktop.sync.retry import outcomes, with_retries
+from lr_desktop.sync.retry import Tries, outcomes, with_retries
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,7 +51,15 @@ class AttributionSender:
                 Outcome.for_row(row, Result.RETRY, answer.http_status, None, answer.message)
             )
 
-        result = await with_retries(e, 1, send, on_retry)
+        async def before_resend(
+            pending: list[int], result: Tries, answered_at: float, no_answer: bool
+        ) -> list[int]:
+            return await e.precheck.before_resend(  # ask CleverTap before re-sending
+                [row], pending, result.maybe_dup, result.accepted, answered_at, no_answer,
+                lambda: e.halted,
+            )  # fmt: skip
+
+        result = await with_retries(e, 1, send, on_retry, before_resend)
         # Stopped by its own answer, or halted before it was sent (by another worker's
         # stop: that answer); cancelled while waiting to retry: released, whatever stopped.
         return retries + outcomes([row], result, result.stop or e.stop_answer, None)

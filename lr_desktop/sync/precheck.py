@@ -1,5 +1,5 @@
-"""Check before re-sending (upload mode): ask CleverTap whether a "maybe processed" event
-landed before sending it again.
+"""Check before re-sending: ask CleverTap whether a "maybe processed" event landed
+before sending it again.
 
 An event is "maybe processed" when its request may have reached CleverTap but no verdict
 came back (a lost or unreadable answer, a timeout, a 5xx, a crash in flight). CleverTap
@@ -9,7 +9,12 @@ after too: CleverTap selects dates in the account's time zone). Found ones are d
 ("CleverTap confirmed"); only the missing ones are sent again. When the read API itself
 fails the old behaviour holds: re-send and flag "possibly duplicated".
 
-Attribution mode is never checked: its "UTM Visited" events carry no `lr_event_id`.
+Attribution mode: CleverTap keeps those installs as "UTM Visited" events without
+`lr_event_id`, so they are matched by CleverTap ID, a timestamp within
+`attribution_match_seconds` and the utm fields (`verify.attribution`: how exact that
+is). Only a copy whose fields all agree confirms an install; another partner's "UTM
+Visited" never does. (The profile's "UTM Visited" count would be one read, but a
+profile can hold other "UTM Visited" events: the record match is the exact route.)
 
 Costs and limits: one query plus one request per page of up to 5000 events for each
 event name and stretch of dates, so a check downloads every install event of those days
@@ -32,7 +37,14 @@ from typing import TYPE_CHECKING, Any
 
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import event_record
-from lr_desktop.clevertap.reads import CleverTapReader, CursorRefused, ReadApiError
+from lr_desktop.clevertap.reads import CleverTapReader, CursorRefused, ReadApiError, parse_ts
+from lr_desktop.verify.attribution import (
+    UTM_VISITED,
+    Install,
+    count_copies,
+    expected_fields,
+    record_profile,
+)
 
 if TYPE_CHECKING:
     from lr_desktop.sync.ledger import Due, SyncStore
@@ -70,7 +82,8 @@ class Precheck:
     """The engine's read side for one run. Use `async with`; the reader opens on first use."""
 
     def __init__(self, cfg: CleverTapConfig) -> None:
-        self.enabled = cfg.mode == "upload" and cfg.precheck
+        self.enabled = cfg.precheck
+        self.attribution = cfg.mode == "attribution"
         self.cfg = replace(cfg, max_retries=min(cfg.max_retries, READ_RETRIES))
         self._reader: CleverTapReader | None = None
         self.failure: str | None = None  # the last read failure, in words
@@ -99,24 +112,75 @@ class Precheck:
         for rec in records:
             wanted.setdefault(rec["evtName"], []).append(int(rec["ts"]))
         ids = {str(rec["evtData"]["lr_event_id"]) for rec in records}
+
+        def ours(rec: dict[str, Any]) -> str | None:
+            props = rec.get("event_props")
+            eid = str(props.get("lr_event_id")) if isinstance(props, dict) else None
+            return eid if eid in ids else None
+
         found: Counter[str] = Counter()
         try:
             reader = await self._open()
             for name, stamps in wanted.items():
                 for lo, hi in _ranges(stamps):
-                    found.update(await self._scan(reader, name, lo, hi, ids))
+                    kept = await self._scan(reader, name, lo, hi, ours)
+                    found.update(eid for r in kept if (eid := ours(r)) is not None)
         except ReadApiError as exc:
             self.failure = str(exc)
             return None
         self.failure = None
         return found
 
+    async def landed_installs(self, rows: Sequence[dict[str, Any]]) -> list[int] | None:
+        """Attribution mode: how many exact "UTM Visited" copies CleverTap holds of each
+        of these installs (rows of `installs`); None: not checked."""
+        if not self.enabled or not rows:
+            return None
+        tol = self.cfg.attribution_match_seconds
+        installs: dict[str, list[Install]] = {}
+        for i, row in enumerate(rows):
+            inst = Install(i, int(row["installed_at"]), expected_fields(row, self.cfg))
+            installs.setdefault(str(row["clevertap_id"]), []).append(inst)
+        found: Counter[int] = Counter()
+        try:
+            reader = await self._open()
+            for lo, hi in _ranges([int(r["installed_at"]) for r in rows]):
+                records = await self._scan(
+                    reader, UTM_VISITED, lo, hi, lambda rec: record_profile(rec) in installs
+                )
+                found.update(
+                    count_copies(
+                        ((record_profile(r), parse_ts(r.get("ts")), _props(r)) for r in records),
+                        installs,
+                        tol,
+                        self.cfg,
+                    )
+                )
+        except ReadApiError as exc:
+            self.failure = str(exc)
+            return None
+        self.failure = None
+        return [found[i] for i in range(len(rows))]
+
+    async def copies(self, items: Sequence[dict[str, Any]]) -> list[int] | None:
+        """Copies CleverTap holds of each item: Upload API event records (upload mode)
+        or install rows (attribution mode); None: not checked."""
+        if self.attribution:
+            return await self.landed_installs(items)
+        held = await self.landed(items)
+        return None if held is None else [held[_event_id(r) or ""] for r in items]
+
     async def _scan(
-        self, reader: CleverTapReader, name: str, lo: int, hi: int, ids: set[str]
-    ) -> Counter[str]:
-        """Every copy of these ids in one query (all pages: a second copy matters)."""
+        self,
+        reader: CleverTapReader,
+        name: str,
+        lo: int,
+        hi: int,
+        keep: Callable[[dict[str, Any]], object],
+    ) -> list[dict[str, Any]]:
+        """Every record `keep` keeps in one query (all pages: a second copy matters)."""
         for restart in range(2):
-            found: Counter[str] = Counter()
+            kept: list[dict[str, Any]] = []
             try:
                 cursor: str | None = await reader.start_events(name, lo, hi)
                 pages = 0
@@ -127,12 +191,9 @@ class Precheck:
                             f"the check would download more than {MAX_PAGES} pages of events"
                         )
                     page = await reader.page(cursor)
-                    for rec in page.records:
-                        props = rec.get("event_props")
-                        if isinstance(props, dict) and str(props.get("lr_event_id")) in ids:
-                            found[str(props["lr_event_id"])] += 1
+                    kept += [rec for rec in page.records if keep(rec)]
                     cursor = page.next_cursor
-                return found
+                return kept
             except CursorRefused:
                 if restart:
                     raise
@@ -152,7 +213,7 @@ class Precheck:
         ones CleverTap holds move to `accepted` (out of `maybe_dup` when it holds exactly
         one copy; flagged when more), the ones it does not hold lose their flag. Returns
         what still has to be sent."""
-        doubt = [i for i in pending if i in maybe_dup and _event_id(records[i]) is not None]
+        doubt = [i for i in pending if i in maybe_dup and self._checkable(records[i])]
         if not self.enabled or not doubt:
             return pending
         if no_answer:  # the request may still be running at CleverTap: let it finish
@@ -161,13 +222,22 @@ class Precheck:
                 await asyncio.sleep(min(left, 0.05))
         if halted():
             return pending
-        held = await self.landed([records[i] for i in doubt])
+        held = await self.copies([records[i] for i in doubt])
         if held is None:
             return pending
-        there = {i for i in doubt if held[_event_id(records[i]) or ""]}
-        maybe_dup.difference_update(i for i in doubt if held[_event_id(records[i]) or ""] < 2)
+        there = {i for i, n in zip(doubt, held, strict=True) if n}
+        maybe_dup.difference_update(i for i, n in zip(doubt, held, strict=True) if n < 2)
         accepted.extend(sorted(there))
         return [i for i in pending if i not in there]
+
+    def _checkable(self, item: dict[str, Any]) -> bool:
+        """An install (not a profile upsert: re-sending one is harmless)."""
+        return self.attribution or _event_id(item) is not None
+
+
+def _props(record: dict[str, Any]) -> dict[str, Any]:
+    props = record.get("event_props")
+    return props if isinstance(props, dict) else {}
 
 
 def _event_id(record: dict[str, Any]) -> str | None:
@@ -183,11 +253,16 @@ def _flagged(store: SyncStore, due: Due, after: int) -> list[dict[str, Any]]:
 
 
 def _settle(
-    store: SyncStore, there: list[int], absent: list[int], more: list[int], run_id: int
+    store: SyncStore,
+    there: list[int],
+    absent: list[int],
+    more: list[int],
+    run_id: int,
+    mode: str = "upload",
 ) -> None:
     """One transaction: confirmed ones delivered and unflagged, absent ones unflagged (sent
     next), ones CleverTap holds several copies of delivered and left flagged."""
-    now, mode = time.time(), "precheck"
+    now = time.time()
     with store._tx():
         conn = store.conn
         for rowids, outcome, note in (
@@ -200,18 +275,18 @@ def _settle(
             ids = json.dumps(rowids)
             conn.execute(
                 "INSERT INTO attempts (user_id, run_id, at, mode, kind, outcome, message) "
-                "SELECT user_id, ?, ?, ?, 'event', ?, ? FROM installs "
+                "SELECT user_id, ?, ?, 'precheck', 'event', ?, ? FROM installs "
                 "WHERE rowid IN (SELECT value FROM json_each(?))",
-                (run_id, now, mode, outcome, note, ids),
+                (run_id, now, outcome, note, ids),
             )
             if outcome == "delivered":
                 conn.execute(
                     "UPDATE installs SET status = 'delivered', delivered_at = ?, "
-                    "delivered_fingerprint = fingerprint, delivered_mode = 'upload', "
+                    "delivered_fingerprint = fingerprint, delivered_mode = ?, "
                     "possibly_duplicated = ?, last_code = NULL, last_error = ? "
                     "WHERE rowid IN (SELECT value FROM json_each(?)) "
                     "AND status IN ('queued', 'failed')",
-                    (int(now), int(rowids is more), note, ids),
+                    (int(now), mode, int(rowids is more), note, ids),
                 )
             else:
                 conn.execute(
@@ -246,19 +321,19 @@ async def settle_flagged(
             deadline = time.monotonic() + precheck.cfg.precheck_settle
             while (left := deadline - time.monotonic()) > 0 and not halted():
                 await asyncio.sleep(min(left, 0.05))
-        records = [event_record(r, precheck.cfg) for r in rows]
-        held = await precheck.landed(records)
+        items = rows if precheck.attribution else [event_record(r, precheck.cfg) for r in rows]
+        held = await precheck.copies(items)
         if held is None:
             summary.warnings.append(
                 "CleverTap could not be asked whether the possibly duplicated events had "
                 f"landed ({precheck.failure}); they are sent again and stay flagged."
             )
             return
-        copies = {r["rowid"]: held[str(r["event_id"])] for r in rows}
+        copies = {r["rowid"]: n for r, n in zip(rows, held, strict=True)}
         there = [rowid for rowid, n in copies.items() if n == 1]
         absent = [rowid for rowid, n in copies.items() if n == 0]
         more = [rowid for rowid, n in copies.items() if n > 1]
-        await db(_settle, store, there, absent, more, summary.run_id)
+        await db(_settle, store, there, absent, more, summary.run_id, precheck.cfg.mode)
         duplicated += len(more)
         there_n, absent_n = there_n + len(there) + len(more), absent_n + len(absent)
     if there_n or absent_n:

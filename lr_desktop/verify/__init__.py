@@ -71,7 +71,8 @@ def last_check(conn: sqlite3.Connection) -> dict[str, Any] | None:
 
 
 def problem_users(conn: sqlite3.Connection, check_id: int) -> list[dict[str, Any]]:
-    """Every user whose verdict is not "present" or "not sent", with copies and fields."""
+    """Every user whose verdict is not "present" or "not sent", with copies and fields
+    (attribution-mode rows also say so, with the CleverTap ID they were matched by)."""
     marks = ", ".join("?" * len(PROBLEMS))
     return [
         {
@@ -80,10 +81,12 @@ def problem_users(conn: sqlite3.Connection, check_id: int) -> list[dict[str, Any
             "verdict": verdict,
             "copies": copies,
             "fields": json.loads(fields) if fields else [],
+            **(json.loads(note) if note else {}),
         }
-        for uid, eid, verdict, copies, fields in conn.execute(
-            "SELECT user_id, lr_event_id, verdict, copies, fields FROM ct_verdicts "
-            f"WHERE check_id = ? AND verdict IN ({marks}) ORDER BY verdict, user_id, lr_event_id",
+        for uid, eid, verdict, copies, fields, note in conn.execute(
+            "SELECT user_id, lr_event_id, verdict, copies, fields, note FROM ct_verdicts "
+            f"WHERE check_id = ? AND verdict IN ({marks}) "
+            "ORDER BY verdict, user_id, lr_event_id, note",
             (check_id, *PROBLEMS),
         )
     ]

@@ -27,6 +27,7 @@ from lr_desktop.clevertap.reads import (
 )
 from lr_desktop.errors import UserFixableError
 from lr_desktop.store import connect, runs, transaction
+from lr_desktop.verify import attribution
 from lr_desktop.verify.store import CheckStore, Segment, day_start, install_range, page_digest
 from lr_desktop.verify.verdicts import judge_all, match_records
 
@@ -165,6 +166,8 @@ def _run(
             store.set_check_state(old[0], "running", summary.run_id)
         else:
             names = list(dict.fromkeys((cfg.organic_event, cfg.inorganic_event)))
+            if attribution.wanted(conn, cfg):  # attribution installs are "UTM Visited"
+                names.append(attribution.UTM_VISITED)
             summary.check_id = store.start_check(first, last, names, summary.run_id)
         low, high = day_start(first), day_start(last + timedelta(days=1))
         (expected,) = conn.execute(
@@ -185,14 +188,23 @@ def _run(
             return summary
         job.report("judge")
         judging = time.monotonic()
+        utm = any(s.event_name == attribution.UTM_VISITED for s in job.segments)
         with transaction(conn):
             match_records(conn, summary.check_id)
+            if utm:
+                attribution.match_utm(conn, summary.check_id, cfg)
             (began,) = conn.execute(
                 "SELECT started_at FROM ct_checks WHERE id = ?", (summary.check_id,)
             ).fetchone()
             counts, settled = judge_all(
                 conn, summary.check_id, cfg, low, high, began - grace_seconds
             )
+            if utm:
+                delta, more = attribution.judge_attribution(
+                    conn, summary.check_id, cfg, low, high, began - grace_seconds
+                )
+                counts.update(delta)
+                settled.update(more)
             store.forget_older(summary.check_id)
         summary.judge_seconds = round(time.monotonic() - judging, 3)
         summary.counts = dict(sorted((+counts).items()))  # + drops zero counts

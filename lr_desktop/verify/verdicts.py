@@ -259,8 +259,10 @@ def _settle(
     now: float,
     note: str,
     settled: Settled,
+    mode: str = "upload",
 ) -> None:
-    """Only on evidence about the version this app holds now (its lr_event_id)."""
+    """Only on evidence about the version this app holds now (its lr_event_id; in
+    attribution mode, `current_copies` are the copies whose fields all agree)."""
     rowid, status = user["rowid"], user["status"]
     if verdict == "missing":
         n = conn.execute(
@@ -280,10 +282,10 @@ def _settle(
         if status in ("queued", "failed"):
             n = conn.execute(
                 "UPDATE installs SET status = 'delivered', delivered_at = ?, "
-                "delivered_fingerprint = fingerprint, delivered_mode = 'upload', last_error = ?, "
+                "delivered_fingerprint = fingerprint, delivered_mode = ?, last_error = ?, "
                 "last_code = NULL" + (", possibly_duplicated = 0" if confirmed else "") + " "
                 f"WHERE rowid = ? AND status IN ('queued', 'failed') AND {_NOT_INFLIGHT}",
-                (int(now), message, rowid),
+                (int(now), mode, message, rowid),
             ).rowcount
             _attempt(conn, user, now, "delivered", message, n)
             settled["confirmed"] += n

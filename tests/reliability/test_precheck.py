@@ -89,15 +89,6 @@ def test_read_api_failing_keeps_the_old_resend_and_flag(
     assert emulator.reads.counts["http_429"] > 0
 
 
-def test_attribution_mode_is_never_checked(db_path: Path, emulator: CleverTapEmulator) -> None:
-    fill(db_path, users(10))
-    _flag_all(db_path)
-    summary = run_sync(db_path, config(emulator.url, mode="attribution"))
-    assert summary.delivered == 10 and summary.confirmed_by_clevertap == 0
-    assert emulator.reads.counts["events_requests"] == 0
-    assert len(flagged_users(db_path)) == 10
-
-
 def test_a_check_that_would_download_too_many_pages_falls_back(
     db_path: Path, emulator: CleverTapEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QStyle,
     QVBoxLayout,
     QWidget,
 )
 
-from lr_desktop.clevertap.config import CleverTapConfig, Secrets
+from lr_desktop.clevertap.config import MAX_MATCH_SECONDS, CleverTapConfig, Secrets
 from lr_desktop.clevertap.config_source import ConfigSource
 from lr_desktop.clevertap.env_overrides import Override, overrides_in_force
 from lr_desktop.clevertap.regions import REGION_HOSTS
@@ -47,6 +48,13 @@ MODE_NOTES = {
 PARTNER_NOTE = (
     "Attribution mode only works when CleverTap has whitelisted this partner name for your "
     "account. No public source names Linkrunner's: ask CleverTap. There is no default."
+)
+
+MATCH_NOTE = (
+    "“UTM Visited” carries no event id: Verify and the check before re-sending take it for "
+    "an install when its CleverTap ID and utm fields agree and its time is this close to "
+    "the install time. Whether CleverTap records the time sent or its own arrival time is "
+    "not confirmed: too tight and a landed install looks missing (and is sent again)."
 )
 
 
@@ -105,6 +113,11 @@ class IntegrationsView(QWidget):
         self.method = QComboBox(objectName="attributionMethod")
         for label, value in METHODS:
             self.method.addItem(label, value)
+        self.match_seconds = QSpinBox(objectName="attributionMatchSeconds")
+        self.match_seconds.setRange(0, MAX_MATCH_SECONDS)
+        self.match_seconds.setSuffix(" s")
+        self.match_seconds.setToolTip(MATCH_NOTE)
+        self.match_note = QLabel(MATCH_NOTE, objectName="matchNote", wordWrap=True)
         self.organic_event = QLineEdit(objectName="organicEvent")
         self.inorganic_event = QLineEdit(objectName="inorganicEvent")
         self.send_automatically = QCheckBox(
@@ -131,6 +144,8 @@ class IntegrationsView(QWidget):
         form.addRow("Partner name", self.partner)
         form.addRow("", self.partner_note)
         form.addRow("Attribution request", self.method)
+        form.addRow("Match installs within", self.match_seconds)
+        form.addRow("", self.match_note)
         form.addRow("Organic install event", self.organic_event)
         form.addRow("Inorganic install event", self.inorganic_event)
         form.addRow("", self.send_automatically)
@@ -197,6 +212,7 @@ class IntegrationsView(QWidget):
         self.mode.setCurrentIndex(max(self.mode.findData(cfg.mode), 0))
         self.partner.setText(cfg.partner_name)
         self.method.setCurrentIndex(max(self.method.findData(cfg.attribution_method.upper()), 0))
+        self.match_seconds.setValue(round(cfg.attribution_match_seconds))
         self.organic_event.setText(cfg.organic_event)
         self.inorganic_event.setText(cfg.inorganic_event)
         self.send_automatically.setChecked(cfg.send_automatically)
@@ -212,6 +228,7 @@ class IntegrationsView(QWidget):
             self.region,
             self.mode,
             self.partner,
+            self.match_seconds,
             self.organic_event,
             self.inorganic_event,
             self.send_automatically,
@@ -223,6 +240,8 @@ class IntegrationsView(QWidget):
             if isinstance(w, QLineEdit)
             else w.currentData()
             if isinstance(w, QComboBox)
+            else w.value()
+            if isinstance(w, QSpinBox)
             else w.isChecked()  # type: ignore[attr-defined]
             for w in self._fields()
         )
@@ -248,6 +267,7 @@ class IntegrationsView(QWidget):
             mode=self.mode.currentData(),
             partner_name=self.partner.text().strip(),
             attribution_method=self.method.currentData(),
+            attribution_match_seconds=float(self.match_seconds.value()),
             organic_event=self.organic_event.text().strip(),
             inorganic_event=self.inorganic_event.text().strip(),
             send_automatically=self.send_automatically.isChecked(),
@@ -261,6 +281,7 @@ class IntegrationsView(QWidget):
         attribution = self.mode.currentData() == "attribution"
         self.partner.setEnabled(attribution)
         self.method.setEnabled(attribution)
+        self.match_seconds.setEnabled(attribution)
         self.mode_note.setText(MODE_NOTES[self.mode.currentData()])
 
     def show_problems(self, problems: list[str]) -> None:
