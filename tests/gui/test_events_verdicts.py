@@ -23,7 +23,8 @@ TIP = Qt.ItemDataRole.ToolTipRole
 def _seed(db_path: Path, emu: CleverTapEmulator) -> None:
     """N delivered users (two hours ago), one waiting for a CleverTap ID; CleverTap lost
     users 0 and 5, holds user 1 twice and user 2 altered; user 3 went out in attribution
-    mode and user 4 was delivered just now (both absent from CleverTap too)."""
+    mode (CleverTap holds no "UTM Visited" for it) and user 4 was delivered just now (both
+    absent from CleverTap too)."""
     fill(db_path, users(N))
     assert run_sync(db_path, emulator_config(emu)).delivered == N
     fill(db_path, users(1, start=N, without_id_every=1))
@@ -85,7 +86,7 @@ def test_in_clevertap_column_and_filter_show_the_last_check(
             "user-0000005": "Missing in CleverTap",
             "user-0000001": "Duplicated in CleverTap (2 copies)",
             "user-0000002": "Different in CleverTap: utm_source",
-            "user-0000003": "Not checked (attribution mode)",
+            "user-0000003": "Missing in CleverTap",  # no "UTM Visited" copy either
             "user-0000004": "Delivered just before the check: not judged",
             f"user-{N:07d}": "Not sent, not in CleverTap",
         }
@@ -95,7 +96,7 @@ def test_in_clevertap_column_and_filter_show_the_last_check(
     assert "Due again: the next Sync sends" in tips["user-0000000"]
     assert "holds 2 copies" in tips["user-0000001"] and "no way to delete" in tips["user-0000001"]
     assert "disagrees with the attribution in: utm_source" in tips["user-0000002"]
-    assert "UTM Visited" in tips["user-0000003"]
+    assert "Due again: the next Sync sends" in tips["user-0000003"]
     assert "exactly one copy" in tips["user-0000006"]
     header_tip = model.headerData(VERDICT, Qt.Orientation.Horizontal, TIP)
     assert "last check" in header_tip
@@ -104,8 +105,8 @@ def test_in_clevertap_column_and_filter_show_the_last_check(
     bar = view.layout().itemAt(0).layout()
     widgets = [bar.itemAt(i).widget() for i in range(bar.count())]
     assert widgets.index(view.verdict_combo) == widgets.index(view.status_combo) + 1
-    assert _filter(qtbot, view, "missing") == ["user-0000000", "user-0000005"]
-    assert view.count_label.text() == "2 users"
+    assert _filter(qtbot, view, "missing") == ["user-0000000", "user-0000003", "user-0000005"]
+    assert view.count_label.text() == "3 users"
     assert _filter(qtbot, view, "duplicated") == ["user-0000001"]
     assert _filter(qtbot, view, "present") == sorted(
         uid for uid, text in expected.items() if text == "In CleverTap once"

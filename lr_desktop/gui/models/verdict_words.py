@@ -41,8 +41,8 @@ _MEANINGS = {
         "re-send."
     ),
     "not_checked": (
-        'Delivered in attribution mode: CleverTap stores those as "UTM Visited" events, '
-        "which carry no lr_event_id to match them by."
+        "Delivered in attribution mode, after this check began: it did not download the "
+        '"UTM Visited" events such installs become (run the check again to judge it).'
     ),
 }
 
