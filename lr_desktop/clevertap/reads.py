@@ -61,6 +61,16 @@ class EventsPage:
     body: str = ""  # the answer as sent (SQLite stores the records straight from it)
 
 
+def record_profile(record: dict[str, Any]) -> str | None:
+    """A Get Events record's CleverTap ID (which identifier keys CleverTap sends is
+    UNCONFIRMED: objectId, the emulator's and the Node client's, or identity)."""
+    profile = record.get("profile")
+    if not isinstance(profile, dict):
+        return None
+    oid = profile.get("objectId") or profile.get("objectID") or profile.get("identity")
+    return None if oid is None else str(oid)
+
+
 def parse_ts(value: Any) -> int | None:
     """An event's `ts` as epoch seconds: the docs' 14-digit YYYYMMDDHHMMSS (read as UTC,
     an assumption: CleverTap does not say which zone) or epoch seconds."""

@@ -37,13 +37,18 @@ from typing import TYPE_CHECKING, Any
 
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import event_record
-from lr_desktop.clevertap.reads import CleverTapReader, CursorRefused, ReadApiError, parse_ts
+from lr_desktop.clevertap.reads import (
+    CleverTapReader,
+    CursorRefused,
+    ReadApiError,
+    parse_ts,
+    record_profile,
+)
 from lr_desktop.verify.attribution import (
     UTM_VISITED,
     Install,
     count_copies,
     expected_fields,
-    record_profile,
 )
 
 if TYPE_CHECKING:

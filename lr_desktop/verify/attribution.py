@@ -34,7 +34,7 @@ from typing import Any
 
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import attribution_params
-from lr_desktop.verify.verdicts import Settled
+from lr_desktop.verify.verdicts import Settled, absent_verdict
 from lr_desktop.verify.verdicts import _settle as settle_user  # the same settling rules
 
 UTM_VISITED = "UTM Visited"
@@ -74,16 +74,6 @@ def differing(expected: Mapping[str, str], props: Mapping[str, Any]) -> list[str
         if str(props.get(key) or "") != expected.get(key, ""):
             out.append(key)
     return out
-
-
-def record_profile(record: Mapping[str, Any]) -> str | None:
-    """A Get Events record's CleverTap ID (which identifier keys CleverTap sends is
-    UNCONFIRMED: objectId, the emulator's and the Node client's, or identity)."""
-    profile = record.get("profile")
-    if not isinstance(profile, Mapping):
-        return None
-    oid = profile.get("objectId") or profile.get("objectID") or profile.get("identity")
-    return None if oid is None else str(oid)
 
 
 def names_partner(props: Mapping[str, Any], cfg: CleverTapConfig) -> bool | None:
@@ -188,11 +178,7 @@ _CANDIDATE_KEYS = (
 
 def _judge(user: dict[str, Any], n: int, exact: int, delivered_before: float) -> str:
     if not n:
-        if user["status"] not in ("delivered", "changed"):
-            return "not_sent"
-        if (user["delivered_at"] or 0) >= delivered_before:
-            return "too_recent"
-        return "missing"
+        return absent_verdict(user, delivered_before)
     if n > 1:
         return "duplicated"
     return "present" if exact else "different"

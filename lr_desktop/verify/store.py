@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from lr_desktop.clevertap.reads import parse_ts
+from lr_desktop.clevertap.reads import parse_ts, record_profile
 from lr_desktop.store import transaction
 
 SEGMENT_DAYS = 31  # one Get Events query covers at most this many days
@@ -66,16 +66,13 @@ def _record_row(check_id: int, seg: Segment, page_no: int, rec: dict[str, Any]) 
     and one small JSON encoding (SQLite's JSON functions took 5x longer in 3.40)."""
     props = rec.get("event_props")
     props = props if isinstance(props, dict) else {}
-    profile = rec.get("profile")
-    profile = profile if isinstance(profile, dict) else {}
-    oid = profile.get("objectId") or profile.get("objectID") or profile.get("identity")
     eid, uid = props.get("lr_event_id"), props.get("user_id")
     return (
         check_id,
         seg.id,
         page_no,
         seg.event_name,
-        None if oid is None else str(oid),
+        record_profile(rec),
         None if eid is None else str(eid),
         None if uid is None else str(uid),
         parse_ts(rec.get("ts")),

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from lr_desktop.clevertap.config import CleverTapConfig
@@ -171,6 +171,15 @@ def _copies(conn: sqlite3.Connection, check_id: int, user_id: str) -> list[dict[
     ]
 
 
+def absent_verdict(user: Mapping[str, Any], delivered_before: float) -> str:
+    """The verdict of a user CleverTap holds no copy of (upload and attribution mode)."""
+    if user["status"] not in _DELIVERED:
+        return "not_sent"
+    if (user["delivered_at"] or 0) >= delivered_before:
+        return "too_recent"
+    return "missing"
+
+
 def judge(
     user: dict[str, Any],
     copies: list[dict[str, Any]],
@@ -183,11 +192,7 @@ def judge(
     if not copies:
         if user["delivered_mode"] == "attribution":
             return "not_checked", []
-        if user["status"] not in _DELIVERED:
-            return "not_sent", []
-        if (user["delivered_at"] or 0) >= delivered_before:
-            return "too_recent", []
-        return "missing", []
+        return absent_verdict(user, delivered_before), []
     fields: list[str] = []
     if user["clevertap_id"]:
         expected = event_record(user, cfg)
