@@ -11,7 +11,7 @@ import pytest
 
 from bench import data, report
 from bench.common import BenchResult, Measurement, machine_info, run_child
-from bench.profiling import profile_call
+from bench.profiling import Sampler
 
 N = 300
 
@@ -106,19 +106,23 @@ def test_sync_attribution_bench(workdir: Path, emulator: object) -> None:
 
 def test_profiler_sees_threads() -> None:
     import threading
+    import time
+
+    sampler = Sampler(interval=0.002)
 
     def spin() -> None:
-        end = __import__("time").perf_counter() + 0.2
-        while __import__("time").perf_counter() < end:
+        # busy until the sampler has seen this thread (a fixed 0.2 s gave it too few
+        # samples once on a loaded machine: two spinning threads hold the GIL)
+        me, deadline = threading.get_ident(), time.perf_counter() + 60
+        while sampler.samples[me] < 10 and time.perf_counter() < deadline:
             pass
 
-    def work() -> None:
+    with sampler:
         t = threading.Thread(target=spin, name="spinner")
         t.start()
         spin()
         t.join()
-
-    text = profile_call(work, interval=0.002)
+    text = sampler.summary()
     assert "thread MainThread" in text and "spinner" in text
 
 
