@@ -76,7 +76,7 @@ class UploadSender:
 
     async def _claim_and_send(self, prepared: UploadClaim) -> _Answered | None:
         e = self.engine
-        claim = await e.db(e.store.claim_prepared, prepared, e.where, e.summary.run_id)
+        claim = await e.db_first(e.store.claim_prepared, prepared, e.where, e.summary.run_id)
         if not claim:
             return None
         pre: list[Outcome] = []
