@@ -347,24 +347,29 @@ class Engine:
         where: Due,
         chunk: int,
         handle: Callable[[Any], Awaitable[None]],
-        prepare: Callable[[list[int]], Awaitable[Any]] | None = None,
+        fetch: Callable[[int], Awaitable[tuple[int, Any]]] | None = None,
         workers: int | None = None,
     ) -> None:
-        """Producer/worker loop over due rowids: the producer reads the next chunk (and
-        `prepare`s it) on the reading thread while the workers send and record."""
+        """Producer/worker loop over due events: the producer reads the next chunk on the
+        reading thread while the workers send and record. `fetch(after)` gives the next
+        chunk after rowid `after` as (its last rowid or 0 when done, the chunk); by
+        default the chunk is the due rowids."""
         workers = workers or self.cfg.concurrency
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.cfg.concurrency)
+
+        async def due_ids(after: int) -> tuple[int, list[int]]:
+            ids = await self.read(self.reader.due_rowids, where, after, chunk)
+            return (ids[-1] if ids else 0), ids
 
         async def produce() -> None:
             after = 0
             try:
                 while not self.halted:
                     try:
-                        ids = await self.read(self.reader.due_rowids, where, after, chunk)
-                        if not ids:
+                        after, item = await (fetch or due_ids)(after)
+                        if not after:
                             break
-                        after = ids[-1]
-                        await queue.put(await prepare(ids) if prepare else ids)
+                        await queue.put(item)
                     except StoreError:
                         break  # self.store_error is raised once the workers are done
             finally:
@@ -372,10 +377,10 @@ class Engine:
                     await queue.put(None)
 
         async def work() -> None:
-            while (ids := await queue.get()) is not None:
+            while (item := await queue.get()) is not None:
                 if not self.halted:
                     try:
-                        await handle(ids)
+                        await handle(item)
                     except StoreError:
                         # self.store_error halts everyone; keep draining the queue so
                         # the producer and the other workers finish what is in flight.
