@@ -50,6 +50,10 @@ def _sql_record(conn: sqlite3.Connection, row: dict[str, Any]) -> dict[str, Any]
         return None
     # compared with what Python builds from the stored row (affinity may convert values)
     assert json.loads(found[0]) == event_record(stored, CFG)
+    # the very text Python's upload body holds (same keys, order and escapes)
+    assert found[0] == json.dumps(
+        event_record(stored, CFG), separators=(",", ":"), ensure_ascii=False
+    )
     assert event_record_problem(event_record(stored, CFG)) is None
     return json.loads(found[0])
 

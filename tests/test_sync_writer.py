@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -67,5 +68,31 @@ def test_a_failing_write_takes_its_whole_group_back(db_path: Path) -> None:
     assert writer.submit(lambda: store.start_run("later", "upload")).result(10)
     writer.shutdown()
     assert _runs(db_path) == ["first", "later"]
+    assert not store.conn.in_transaction
+    store.close()
+
+
+def test_a_first_write_goes_ahead_and_cuts_a_group_short(db_path: Path) -> None:
+    """Claims (`first`) do not wait for queued results: they commit ahead of them, and a
+    group of results stops (committed as far as it got) when one arrives meanwhile."""
+    store = SyncStore(db_path)
+    writer, release = _held_writer(store)
+    during: list[Future[int]] = []
+
+    def a() -> int:
+        during.append(writer.submit(lambda: store.start_run("claim2", "upload"), first=True))
+        return store.start_run("a", "upload")
+
+    futures = [
+        writer.submit(a),
+        writer.submit(lambda: store.start_run("b", "upload")),
+        writer.submit(lambda: store.start_run("claim1", "upload"), first=True),
+    ]
+    release.set()
+    for fut in futures:
+        assert fut.result(10)
+    assert during[0].result(10)
+    writer.shutdown()
+    assert _runs(db_path) == ["first", "claim1", "a", "claim2", "b"]
     assert not store.conn.in_transaction
     store.close()

@@ -54,18 +54,50 @@ PLAIN_ROW = " AND ".join(
 )
 
 _ORGANIC = "upper(attribution_type) = 'ORGANIC'"
+# evtData's optional keys, in event_record's order: (key, when it is there)
+_OPTIONAL = (
+    ("utm_campaign", "coalesce(campaign_name, '') != ''"),  # inorganic events only
+    ("campaign_id", "coalesce(campaign_id, '') != ''"),
+    ("ad_network", "coalesce(ad_network, '') != ''"),
+)
+_VALUES = {
+    "utm_campaign": "campaign_name",
+    "campaign_id": "campaign_id",
+    "ad_network": "ad_network",
+}
+
+
+def _record(organic: bool, keys: tuple[str, ...]) -> str:
+    """json_object() of one shape of record: organic or not, with these optional keys."""
+    if organic:
+        source = "'organic'"
+    else:  # a network is there exactly when the ad_network key is
+        source = "lower(ad_network)" if "ad_network" in keys else "'unknown'"
+    data = [f"'utm_source', {source}", "'platform', platform"]
+    data += [f"'{k}', {_VALUES[k]}" for k, _ in _OPTIONAL if k in keys]
+    data += ["'user_id', user_id", "'lr_event_id', event_id"]
+    name = ":organic_event" if organic else ":inorganic_event"
+    return (
+        f"json_object('type', 'event', 'objectId', clevertap_id, 'evtName', {name}, "
+        f"'ts', installed_at, 'evtData', json_object({', '.join(data)}))"
+    )
+
+
+def _shapes(organic: bool, optional: tuple[tuple[str, str], ...], keys: tuple[str, ...]) -> str:
+    """A CASE tree over the optional keys: each row tests each condition once."""
+    if not optional:
+        return _record(organic, keys)
+    (key, present), rest = optional[0], optional[1:]
+    return (
+        f"CASE WHEN {present} THEN {_shapes(organic, rest, (*keys, key))} "
+        f"ELSE {_shapes(organic, rest, keys)} END"
+    )
+
 
 # Parameters: :organic_event and :inorganic_event (the configured event names).
+# json_object() writes each record in one buffer: ~1.8 us a row against ~3.1 us for the
+# same text glued together with || (bench/limits.md).
 EVENT_RECORD = (
-    """'{"type":"event","objectId":' || json_quote(clevertap_id)"""
-    f""" || ',"evtName":' || CASE WHEN {_ORGANIC} THEN json_quote(:organic_event) ELSE json_quote(:inorganic_event) END"""
-    """ || ',"ts":' || installed_at"""
-    f""" || ',"evtData":{{"utm_source":' || CASE WHEN {_ORGANIC} THEN '"organic"'"""
-    """ WHEN coalesce(ad_network, '') = '' THEN '"unknown"' ELSE json_quote(lower(ad_network)) END"""
-    """ || ',"platform":' || json_quote(platform)"""
-    f""" || CASE WHEN NOT {_ORGANIC} AND coalesce(campaign_name, '') != ''"""
-    """ THEN ',"utm_campaign":' || json_quote(campaign_name) ELSE '' END"""
-    """ || CASE WHEN coalesce(campaign_id, '') != '' THEN ',"campaign_id":' || json_quote(campaign_id) ELSE '' END"""
-    """ || CASE WHEN coalesce(ad_network, '') != '' THEN ',"ad_network":' || json_quote(ad_network) ELSE '' END"""
-    """ || ',"user_id":' || json_quote(user_id) || ',"lr_event_id":' || json_quote(event_id) || '}}'"""
+    f"CASE WHEN {_ORGANIC} THEN {_shapes(True, _OPTIONAL[1:], ())} "
+    f"ELSE {_shapes(False, _OPTIONAL, ())} END"
 )

@@ -31,6 +31,7 @@ from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.errors import explain
 from lr_desktop.store import StoreError
 from lr_desktop.sync.attribution import AttributionSender
+from lr_desktop.sync.checkpoint import Checkpointer
 from lr_desktop.sync.due import (
     PROFILE_DUE,
     PROFILE_DUE_CHANGED,
@@ -221,7 +222,10 @@ class Engine:
         # holds the write lock, the whole loop waits for it, not just one worker.
         # Upload mode's writes are ~10x larger and keep the writer thread.
         self.write_inline = cfg.mode == "attribution"
-        self.writer = CombiningWriter(store)
+        self.checkpointer = None if self.write_inline else Checkpointer(store.path, store.conn)
+        self.writer = CombiningWriter(
+            store, after_commit=self.checkpointer.nudge if self.checkpointer else None
+        )
         self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="lr-sync-read")
         self.reader = SyncReader(store.path)
 
@@ -238,12 +242,20 @@ class Engine:
         """Run store work on the database thread (attribution mode: right here, see
         `write_inline`). A sqlite3 error (disk full, read-only, I/O error) halts the run
         and is raised as a StoreError in plain words."""
+        return await self._write(False, fn, *args, **kwargs)
+
+    async def db_first(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`db` for a write a request waits for (a claim): ahead of queued results."""
+        return await self._write(True, fn, *args, **kwargs)
+
+    async def _write(self, first: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self.write_inline:
             try:
                 return fn(*args, **kwargs)
             except sqlite3.Error as exc:
                 raise self._store_failed(exc)  # noqa: B904 - carries exc as its cause
-        return await self._on(asyncio.wrap_future(self.writer.submit(lambda: fn(*args, **kwargs))))
+        job = self.writer.submit(lambda: fn(*args, **kwargs), first)
+        return await self._on(asyncio.wrap_future(job))
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run reader work (SyncReader) on the reading thread, in parallel with `db`."""
@@ -325,6 +337,8 @@ class Engine:
                             await upload.profiles_phase(PROFILE_DUE_CHANGED)
         finally:
             self.writer.shutdown()
+            if self.checkpointer is not None:
+                self.checkpointer.close()
             self._read_pool.shutdown(wait=True)
             self.reader.close()
 
@@ -333,24 +347,29 @@ class Engine:
         where: Due,
         chunk: int,
         handle: Callable[[Any], Awaitable[None]],
-        prepare: Callable[[list[int]], Awaitable[Any]] | None = None,
+        fetch: Callable[[int], Awaitable[tuple[int, Any]]] | None = None,
         workers: int | None = None,
     ) -> None:
-        """Producer/worker loop over due rowids: the producer reads the next chunk (and
-        `prepare`s it) on the reading thread while the workers send and record."""
+        """Producer/worker loop over due events: the producer reads the next chunk on the
+        reading thread while the workers send and record. `fetch(after)` gives the next
+        chunk after rowid `after` as (its last rowid or 0 when done, the chunk); by
+        default the chunk is the due rowids."""
         workers = workers or self.cfg.concurrency
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.cfg.concurrency)
+
+        async def due_ids(after: int) -> tuple[int, list[int]]:
+            ids = await self.read(self.reader.due_rowids, where, after, chunk)
+            return (ids[-1] if ids else 0), ids
 
         async def produce() -> None:
             after = 0
             try:
                 while not self.halted:
                     try:
-                        ids = await self.read(self.reader.due_rowids, where, after, chunk)
-                        if not ids:
+                        after, item = await (fetch or due_ids)(after)
+                        if not after:
                             break
-                        after = ids[-1]
-                        await queue.put(await prepare(ids) if prepare else ids)
+                        await queue.put(item)
                     except StoreError:
                         break  # self.store_error is raised once the workers are done
             finally:
@@ -358,10 +377,10 @@ class Engine:
                     await queue.put(None)
 
         async def work() -> None:
-            while (ids := await queue.get()) is not None:
+            while (item := await queue.get()) is not None:
                 if not self.halted:
                     try:
-                        await handle(ids)
+                        await handle(item)
                     except StoreError:
                         # self.store_error halts everyone; keep draining the queue so
                         # the producer and the other workers finish what is in flight.

@@ -81,14 +81,24 @@ class SyncStore:
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
         return nullcontext(self.conn) if self._joined else transaction(self.conn)
 
-    def together(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
-        """Run several of this store's calls as one committed transaction (all or nothing)."""
+    def together(
+        self, jobs: Sequence[Callable[[], T]], cut: Callable[[], bool] | None = None
+    ) -> list[T]:
+        """Run several of this store's calls as one committed transaction (all or nothing).
+
+        `cut()`, asked before each call after the first, ends the transaction early: the
+        results returned are those of the calls made (the rest were not run)."""
+        results: list[T] = []
         with transaction(self.conn):
             self._joined = True
             try:
-                return [job() for job in jobs]
+                for job in jobs:
+                    if results and cut is not None and cut():
+                        break
+                    results.append(job())
             finally:
                 self._joined = False
+        return results
 
     # -- run bookkeeping ------------------------------------------------------------
     def recover(self) -> int:

@@ -101,25 +101,45 @@ class SyncReader:
         then claims those whose fingerprint is still the one the records were built from.
         SQLite builds the records of plain rows when `event_names` (organic, inorganic)
         are given; other rows come back as rows for Python."""
+        rows = "SELECT value FROM json_each(:ids)"
+        return self._upload(rows, -1, due, event_names, {"ids": json.dumps(list(rowids))})[1]
+
+    def next_upload(
+        self, due: Due, after: int, limit: int, event_names: tuple[str, str] | None
+    ) -> tuple[int, UploadClaim]:
+        """`prepare_upload` of the next `limit` due events after rowid `after`, found in the
+        same statement (`due_rowids`' per-status index walks); with the last rowid read
+        (0: nothing is due after `after`)."""
+        walks = " UNION ALL ".join(
+            f"SELECT rowid FROM (SELECT rowid FROM installs WHERE status = '{status}' "
+            f"AND rowid > :after AND {HAS_ID} ORDER BY rowid LIMIT :limit)"
+            for status in due.statuses
+        )
+        return self._upload(walks, limit, due, event_names, {"after": after, "limit": limit})
+
+    def _upload(
+        self,
+        rows: str,
+        limit: int,
+        due: Due,
+        event_names: tuple[str, str] | None,
+        params: dict[str, Any],
+    ) -> tuple[int, UploadClaim]:
         organic, inorganic = event_names or ("", "")
         plain = PLAIN_ROW if event_names else "0"
-        plain_ids, records, event_ids, others, errors, pairs = self.conn.execute(
-            f"SELECT group_concat(rowid) FILTER (WHERE plain), "
+        last, plain_ids, records, event_ids, others, errors, pairs = self.conn.execute(
+            "SELECT max(rowid), group_concat(rowid) FILTER (WHERE plain), "
             f"group_concat({EVENT_RECORD}, ',') FILTER (WHERE plain), "
             "json_group_array(event_id) FILTER (WHERE plain), "
             f"json_group_array(json_array({SELECT})) FILTER (WHERE NOT plain), "
             "count(*) FILTER (WHERE last_code IS NOT NULL OR last_error IS NOT NULL), "
             "json_group_array(json_array(rowid, fingerprint)) "
             f"FROM (SELECT {SELECT}, last_code, last_error, ({plain}) AS plain "
-            "FROM installs NOT INDEXED WHERE rowid IN (SELECT value FROM json_each(:ids)) "
-            f"AND {due.sql} ORDER BY rowid LIMIT -1)",  # LIMIT: not flattened, `plain` once
-            {
-                "ids": json.dumps(list(rowids)),
-                "organic_event": organic,
-                "inorganic_event": inorganic,
-            },
+            f"FROM installs NOT INDEXED WHERE rowid IN ({rows}) "
+            f"AND {due.sql} ORDER BY rowid LIMIT {int(limit)})",  # LIMIT: not flattened, `plain` once
+            {**params, "organic_event": organic, "inorganic_event": inorganic},
         ).fetchone()
-        return UploadClaim(
+        return last or 0, UploadClaim(
             [int(x) for x in plain_ids.split(",")] if plain_ids else [],
             records or "",
             [dict(zip(SELECT_NAMES, r, strict=True)) for r in json.loads(others)],

@@ -61,12 +61,14 @@ class UploadSender:
         # answer another claims and sends, so writing results never idles a slot.
         e = self.engine
         await e.pump(
-            e.where, e.cfg.batch_size, self.send_chunk, self.prepare, workers=2 * e.cfg.concurrency
+            e.where, e.cfg.batch_size, self.send_chunk, self.next_chunk, 2 * e.cfg.concurrency
         )
 
-    async def prepare(self, ids: list[int]) -> UploadClaim:
+    async def next_chunk(self, after: int) -> tuple[int, UploadClaim]:
+        """The next request's records, found and built on the reading thread."""
         e = self.engine
-        return await e.read(e.reader.prepare_upload, ids, e.where, self.sql_event_names)
+        size = e.cfg.batch_size
+        return await e.read(e.reader.next_upload, e.where, after, size, self.sql_event_names)
 
     async def send_chunk(self, prepared: UploadClaim) -> None:
         async with self.slots:  # claimed only when it can be sent at once
@@ -76,7 +78,7 @@ class UploadSender:
 
     async def _claim_and_send(self, prepared: UploadClaim) -> _Answered | None:
         e = self.engine
-        claim = await e.db(e.store.claim_prepared, prepared, e.where, e.summary.run_id)
+        claim = await e.db_first(e.store.claim_prepared, prepared, e.where, e.summary.run_id)
         if not claim:
             return None
         pre: list[Outcome] = []
