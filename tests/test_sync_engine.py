@@ -427,7 +427,12 @@ def test_attribution_mode_requests_keep_the_client_timeout(
     summary = run_sync(db_path, cfg)
     assert (summary.delivered, summary.failed) == (0, 3)
     errors = connect(db_path).execute("SELECT DISTINCT last_error FROM installs").fetchall()
-    assert errors == [("No answer from CleverTap in time (ReadTimeout) (gave up after 1 tries)",)]
+    # a read timeout; on a loaded machine the 0.1 s may already run out while connecting
+    assert {e for (e,) in errors} <= {
+        f"No answer from CleverTap in time ({kind}) (gave up after 1 tries)"
+        for kind in ("ReadTimeout", "ConnectTimeout")
+    }
+    assert errors
 
 
 def test_two_syncs_cannot_run_at_once_even_from_two_processes(
