@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from lr_desktop.clevertap.config import Secrets
 from lr_desktop.clevertap.reads import CleverTapReader, CursorRefused, ReadApiError, parse_ts
@@ -115,3 +118,32 @@ def test_parse_ts_accepts_both_formats() -> None:
     assert parse_ts(20151023140416) == 1445609056
     assert parse_ts("1445609056") == 1445609056
     assert parse_ts("soon") is None
+
+
+def _ts_by_datetime(n: int) -> int | None:
+    """The 14-digit reading done the slow, obvious way (a datetime of its six parts)."""
+    day, clock = divmod(n, 1_000_000)
+    parts = (day // 10000, day // 100 % 100, day % 100, clock // 10000, clock // 100 % 100)
+    try:
+        return int(datetime(*parts, clock % 100, tzinfo=UTC).timestamp())
+    except ValueError:
+        return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.integers(10**13, 10**14 - 1),
+        st.builds(
+            lambda y, mo, d, h, mi, s: int(f"{y:04d}{mo:02d}{d:02d}{h:02d}{mi:02d}{s:02d}"),
+            st.integers(1000, 9999), st.integers(0, 13), st.integers(0, 32),
+            st.integers(0, 25), st.integers(0, 61), st.integers(0, 61),
+        ),  # fmt: skip
+    )
+)
+@example(20240229235959)
+@example(20230229120000)
+@example(20251231240000)
+def test_parse_ts_reads_14_digits_as_a_calendar_would(n: int) -> None:
+    assert parse_ts(n) == _ts_by_datetime(n)
+    assert parse_ts(str(n)) == _ts_by_datetime(n)
