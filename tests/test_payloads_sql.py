@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, RecordBatch, event_record
-from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
+from lr_desktop.clevertap.payloads_sql import EVENT_DATA, EVENT_DATA_PLAIN, EVENT_RECORD, PLAIN_ROW
 from lr_desktop.clevertap.rules import event_record_problem
 
 CFG = CleverTapConfig(project_id="TEST-123-4567")
@@ -167,3 +167,46 @@ def test_event_positions_from_sql_event_ids_match_the_parsed_records(
     assert "records" not in batch.__dict__  # not parsed to find them
     assert batch.event_positions() == expected
     assert "records" not in batch.__dict__
+
+
+def _sql_evt_data(conn: sqlite3.Connection, row: dict[str, Any]) -> str | None:
+    """EVENT_DATA for `row` when EVENT_DATA_PLAIN takes it (asserted equal to Python's)."""
+    conn.execute("DELETE FROM installs")
+    conn.execute(
+        f"INSERT INTO installs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+        [row[c] for c in COLUMNS],
+    )
+    cols = ", ".join(COLUMNS)
+    values = conn.execute(f"SELECT {cols} FROM installs").fetchone()
+    stored = dict(zip(COLUMNS, values, strict=True))
+    found = conn.execute(
+        f"SELECT {EVENT_DATA}, {PLAIN_ROW} FROM installs WHERE {EVENT_DATA_PLAIN}"
+    ).fetchone()
+    plain = conn.execute(f"SELECT count(*) FROM installs WHERE {PLAIN_ROW}").fetchone()[0]
+    if found is None:
+        assert not plain  # every plain row is also plain for the evtData
+        return None
+    data = event_record(stored, CFG)["evtData"]
+    assert found[0] == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return str(found[0])
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.fixed_dictionaries({c: st.one_of(st.just(_row()[c]), _values) for c in COLUMNS}))
+@example(_row())
+@example(_row(clevertap_id=None, installed_at=0, campaign_name="x" * 600))  # not sendable
+def test_the_evt_data_sql_builds_is_pythons_whenever_it_says_so(row: dict[str, Any]) -> None:
+    _sql_evt_data(_conn(), row)
+
+
+def test_evt_data_refuses_what_sql_would_word_differently() -> None:
+    conn = _conn()
+    assert _sql_evt_data(conn, _row()) is not None
+    assert _sql_evt_data(conn, _row(clevertap_id=None)) is not None  # not in evtData
+    for row in (
+        _row(ad_network="MÉTA"),
+        _row(attribution_type="organıc"),
+        _row(user_id="nul\x00inside"),
+        _row(campaign_name="nul\x00inside"),
+    ):
+        assert _sql_evt_data(conn, row) is None, row

@@ -67,8 +67,9 @@ _VALUES = {
 }
 
 
-def _record(organic: bool, keys: tuple[str, ...]) -> str:
-    """json_object() of one shape of record: organic or not, with these optional keys."""
+def _record(organic: bool, keys: tuple[str, ...], whole: bool = True) -> str:
+    """json_object() of one shape of record: organic or not, with these optional keys
+    (`whole=False`: its evtData alone)."""
     if organic:
         source = "'organic'"
     else:  # a network is there exactly when the ad_network key is
@@ -76,6 +77,8 @@ def _record(organic: bool, keys: tuple[str, ...]) -> str:
     data = [f"'utm_source', {source}", "'platform', platform"]
     data += [f"'{k}', {_VALUES[k]}" for k, _ in _OPTIONAL if k in keys]
     data += ["'user_id', user_id", "'lr_event_id', event_id"]
+    if not whole:
+        return f"json_object({', '.join(data)})"
     name = ":organic_event" if organic else ":inorganic_event"
     return (
         f"json_object('type', 'event', 'objectId', clevertap_id, 'evtName', {name}, "
@@ -83,14 +86,19 @@ def _record(organic: bool, keys: tuple[str, ...]) -> str:
     )
 
 
-def _shapes(organic: bool, optional: tuple[tuple[str, str], ...], keys: tuple[str, ...]) -> str:
+def _shapes(
+    organic: bool,
+    optional: tuple[tuple[str, str], ...],
+    keys: tuple[str, ...],
+    whole: bool = True,
+) -> str:
     """A CASE tree over the optional keys: each row tests each condition once."""
     if not optional:
-        return _record(organic, keys)
+        return _record(organic, keys, whole)
     (key, present), rest = optional[0], optional[1:]
     return (
-        f"CASE WHEN {present} THEN {_shapes(organic, rest, (*keys, key))} "
-        f"ELSE {_shapes(organic, rest, keys)} END"
+        f"CASE WHEN {present} THEN {_shapes(organic, rest, (*keys, key), whole)} "
+        f"ELSE {_shapes(organic, rest, keys, whole)} END"
     )
 
 
@@ -100,4 +108,24 @@ def _shapes(organic: bool, optional: tuple[tuple[str, str], ...], keys: tuple[st
 EVENT_RECORD = (
     f"CASE WHEN {_ORGANIC} THEN {_shapes(True, _OPTIONAL[1:], ())} "
     f"ELSE {_shapes(False, _OPTIONAL, ())} END"
+)
+# The record's evtData alone (Verify compares it with CleverTap's copy's event_props);
+# no parameters. It is Python's evtData, character for character, on rows where
+# EVENT_DATA_PLAIN holds: fewer tests than PLAIN_ROW (which also answers "would the
+# pre-check send it?"), since the check runs on every user of a check.
+_EVT_TEXT = ("user_id", "event_id", "platform")
+EVENT_DATA_PLAIN = " AND ".join(
+    [
+        f"typeof(attribution_type) = 'text' AND {_ascii('attribution_type')}",
+        f"(ad_network IS NULL OR (typeof(ad_network) = 'text' AND {_ascii('ad_network')}))",
+        *(f"typeof({c}) = 'text' AND instr({c}, char(0)) = 0" for c in _EVT_TEXT),
+        *(
+            f"({c} IS NULL OR (typeof({c}) = 'text' AND instr({c}, char(0)) = 0))"
+            for c in _NULLABLE
+        ),
+    ]
+)
+EVENT_DATA = (
+    f"CASE WHEN {_ORGANIC} THEN {_shapes(True, _OPTIONAL[1:], (), False)} "
+    f"ELSE {_shapes(False, _OPTIONAL, (), False)} END"
 )
