@@ -28,6 +28,7 @@ from lr_desktop.clevertap.reads import (
 from lr_desktop.errors import UserFixableError
 from lr_desktop.store import connect, runs, transaction
 from lr_desktop.verify import attribution
+from lr_desktop.verify.page_writer import PageWriter
 from lr_desktop.verify.store import CheckStore, Segment, day_start, install_range, page_digest
 from lr_desktop.verify.verdicts import judge_all, match_records
 
@@ -148,7 +149,7 @@ def _run(
     grace_seconds: float,
 ) -> VerifySummary:
     started = time.monotonic()
-    conn = connect(db_path)
+    conn = connect(db_path, check_same_thread=False)  # the page writer's thread commits pages
     try:
         store = CheckStore(conn)
         span = install_range(conn)
@@ -170,10 +171,13 @@ def _run(
                 names.append(attribution.UTM_VISITED)
             summary.check_id = store.start_check(first, last, names, summary.run_id)
         low, high = day_start(first), day_start(last + timedelta(days=1))
+        # from two index counts (installs in range, less those without a CleverTap ID)
+        # rather than reading every row in the range
         (expected,) = conn.execute(
-            "SELECT count(*) FROM installs WHERE installed_at >= ? AND installed_at < ? "
-            "AND clevertap_id IS NOT NULL",
-            (low, high),
+            "SELECT (SELECT count(*) FROM installs WHERE installed_at >= :lo "
+            "AND installed_at < :hi) - (SELECT count(*) FROM installs "
+            "WHERE clevertap_id IS NULL AND +installed_at >= :lo AND +installed_at < :hi)",
+            {"lo": low, "hi": high},
         ).fetchone()
         job = _Download(store, summary, cfg, expected, progress, cancel, started)
         try:
@@ -190,7 +194,7 @@ def _run(
         judging = time.monotonic()
         utm = any(s.event_name == attribution.UTM_VISITED for s in job.segments)
         with transaction(conn):
-            match_records(conn, summary.check_id)
+            match_records(conn, summary.check_id, everything=summary.resumed)
             if utm:
                 attribution.match_utm(conn, summary.check_id, cfg)
             (began,) = conn.execute(
@@ -263,6 +267,7 @@ class _Download:
         )
         self.segments = store.segments(summary.check_id)
         self.new_records = 0
+        self.writer: PageWriter
 
     def cancelled(self) -> bool:
         return self.cancel is not None and self.cancel.is_set()
@@ -285,7 +290,14 @@ class _Download:
 
     async def run(self, concurrency: int, batch_size: int, legacy: bool) -> None:
         slots = asyncio.Semaphore(concurrency)  # segments downloading at once
-        async with CleverTapReader(self.cfg, concurrency=concurrency, legacy_query=legacy) as r:
+        async with (
+            CleverTapReader(self.cfg, concurrency=concurrency, legacy_query=legacy) as r,
+            PageWriter() as writer,
+        ):
+            self.writer = writer
+            # matching needs every install's event_id at hand: built while the first
+            # pages download
+            prepared = asyncio.ensure_future(writer.call(self.store.prepare_matching))
 
             async def one(seg: Segment) -> None:
                 async with slots:
@@ -293,7 +305,7 @@ class _Download:
 
             tasks = [asyncio.create_task(one(s)) for s in self.segments if not s.done]
             try:
-                await asyncio.gather(*tasks)
+                await asyncio.gather(prepared, *tasks)
             except BaseException:
                 for t in tasks:  # one segment failed: stop the others before the client closes
                     t.cancel()
@@ -309,7 +321,7 @@ class _Download:
         restarts = 0
         ahead: asyncio.Task[EventsPage] | None = None  # the next page, asked for before a commit
         try:
-            while not seg.done and not self.cancelled():
+            while not self.cancelled():
                 if cursor is None:
                     cursor = await reader.start_events(
                         seg.event_name, seg.from_day, seg.to_day, batch_size
@@ -332,24 +344,37 @@ class _Download:
                     # CleverTap prepares the next page while this one is committed
                     ahead = asyncio.create_task(reader.page(page.next_cursor))
                 page_no += 1
-                if not self._store_page(seg, page_no, page, replay):
+                if not await self._store_page(seg, page_no, page, replay):
                     replay = 0  # from here on CleverTap's pages differ from what is held
-                cursor = page.next_cursor
                 self.report("download")
+                if page.next_cursor is None:
+                    return  # the segment is done once the writer commits this page
+                cursor = page.next_cursor
         finally:
             if ahead is not None:
                 ahead.cancel()
                 await asyncio.gather(ahead, return_exceptions=True)
 
-    def _store_page(self, seg: Segment, page_no: int, page: EventsPage, replay: int) -> bool:
-        """Commit a page, or skip it if the same page is held; True when skipped."""
+    async def _store_page(self, seg: Segment, page_no: int, page: EventsPage, replay: int) -> bool:
+        """Hand a page to the writer, or skip it if the same page is held; True when
+        skipped. Only a page that may be held is waited for."""
         digest = page_digest(page.body, page.next_cursor)
-        if page_no <= replay and self.store.stored_digest(seg.id, page_no) == digest:
-            self.store.skip_page(seg, page_no, page.next_cursor)
-            self.summary.pages_skipped += 1
-            return True
-        self.new_records += self.store.commit_page(
-            self.summary.check_id, seg, page_no, page.records, digest, page.next_cursor
-        )
+        if page_no <= replay:
+            held = await self.writer.call(lambda: self.store.stored_digest(seg.id, page_no))
+            if held == digest:
+                await self.writer.call(
+                    lambda: self.store.skip_page(seg, page_no, page.next_cursor)
+                )
+                self.summary.pages_skipped += 1
+                return True
+
+        def commit() -> None:
+            self.store.commit_page(
+                self.summary.check_id, seg, page_no, page.records, digest, page.next_cursor
+            )
+
+        await self.writer.hand_over(commit)
+        # counted as handed over (every page handed over is committed before the judge)
+        self.new_records += len(page.records)
         self.summary.pages_downloaded += 1
         return False

@@ -60,6 +60,22 @@ def install_range(conn: sqlite3.Connection) -> tuple[date, date] | None:
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
+# Each record is matched to a user as it is stored, by the rules of `verdicts` (its
+# lr_event_id, else its user_id, else its profile's CleverTap ID), so the judge after the
+# download does not rewrite every record. An lr_event_id is looked up in the temp table
+# `ct_ids` (`CheckStore.prepare_matching`: installs has no index on event_id).
+_BY_EVENT = "(SELECT user_id FROM temp.ct_ids WHERE event_id = ?6)"
+_BY_USER = "(SELECT user_id FROM installs WHERE user_id = ?7)"
+_BY_PROFILE = "(SELECT user_id FROM installs WHERE clevertap_id = ?5 ORDER BY rowid LIMIT 1)"
+_INSERT_RECORD = (
+    "INSERT INTO ct_records (check_id, segment_id, page_no, event_name, object_id, "
+    "lr_event_id, user_id, ts, props, matched, matched_by) VALUES "
+    f"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce({_BY_EVENT}, {_BY_USER}, {_BY_PROFILE}), "
+    f"CASE WHEN {_BY_EVENT} IS NOT NULL THEN 'lr_event_id' "
+    f"WHEN {_BY_USER} IS NOT NULL THEN 'user_id' "
+    f"WHEN {_BY_PROFILE} IS NOT NULL THEN 'objectId' END)"
+)
+
 
 def _record_row(check_id: int, seg: Segment, page_no: int, rec: dict[str, Any]) -> tuple[Any, ...]:
     """One ct_records row. Plain Python on purpose: per record it is a few dict look-ups
@@ -147,6 +163,20 @@ class CheckStore:
         ).fetchall():
             self._forget(old)
 
+    def prepare_matching(self) -> None:
+        """Fill `temp.ct_ids` (each install's event_id -> user_id) for this connection's
+        page commits and judge; call before the first page."""
+        c = self.conn
+        c.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS ct_ids "
+            "(event_id TEXT PRIMARY KEY, user_id TEXT) WITHOUT ROWID"
+        )
+        c.execute("DELETE FROM temp.ct_ids")  # temp tables only: no write lock on the file
+        c.execute(
+            "INSERT OR IGNORE INTO temp.ct_ids SELECT event_id, user_id FROM installs "
+            "WHERE event_id IS NOT NULL ORDER BY event_id"
+        )
+
     # -- segments and pages --------------------------------------------------------------
 
     def segments(self, check_id: int) -> list[Segment]:
@@ -177,15 +207,11 @@ class CheckStore:
     ) -> int:
         """Store one page of records with the next page's cursor, as one transaction;
         returns how many it held. Pages from `page_no` on that an earlier download holds
-        are replaced."""
+        are replaced. Needs `prepare_matching` first."""
         rows = [_record_row(check_id, seg, page_no, r) for r in records]
         with transaction(self.conn):
             self._drop_pages_from(seg.id, page_no)
-            self.conn.executemany(
-                "INSERT INTO ct_records (check_id, segment_id, page_no, event_name, object_id, "
-                "lr_event_id, user_id, ts, props) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            self.conn.executemany(_INSERT_RECORD, rows)
             self.conn.execute(
                 "INSERT INTO ct_pages (segment_id, page_no, records, digest) VALUES (?, ?, ?, ?)",
                 (seg.id, page_no, len(rows), digest),
@@ -201,6 +227,14 @@ class CheckStore:
             self._advance(seg, page_no, next_cursor)
 
     def _drop_pages_from(self, segment_id: int, page_no: int) -> None:
+        """Forget the segment's pages from `page_no` on (a scan of the records: only a
+        restarted query whose pages differ from those held gets here with any)."""
+        held = self.conn.execute(
+            "SELECT 1 FROM ct_pages WHERE segment_id = ? AND page_no >= ? LIMIT 1",
+            (segment_id, page_no),
+        ).fetchone()
+        if held is None:
+            return
         self.conn.execute(
             "DELETE FROM ct_records WHERE segment_id = ? AND page_no >= ?", (segment_id, page_no)
         )

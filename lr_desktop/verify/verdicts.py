@@ -16,7 +16,7 @@ from typing import Any
 
 from lr_desktop.clevertap.config import CleverTapConfig
 from lr_desktop.clevertap.payloads import PAYLOAD_COLUMNS, event_record
-from lr_desktop.clevertap.payloads_sql import EVENT_RECORD, PLAIN_ROW
+from lr_desktop.clevertap.payloads_sql import EVENT_DATA, EVENT_DATA_PLAIN
 from lr_desktop.clevertap.rules import normalise_event_name
 
 # verdict -> how the user meets it
@@ -36,25 +36,26 @@ _NOT_INFLIGHT = "rowid NOT IN (SELECT install_rowid FROM inflight)"
 _SKIP_PROPS = {"lr_event_id"}  # a new lr_event_id follows from a changed field, named itself
 
 
-def match_records(conn: sqlite3.Connection, check_id: int) -> None:
-    """Set `matched` (a user_id) and `matched_by` on the check's records."""
+def match_records(conn: sqlite3.Connection, check_id: int, everything: bool = False) -> None:
+    """Set `matched` (a user_id) and `matched_by` on the check's records that the page
+    commits left unmatched (`CheckStore.commit_page` matches each record as it stores it,
+    by the same rules); `everything`: on all of them again (a resumed check's pages were
+    matched against the installs of an earlier day). Needs `CheckStore.prepare_matching`
+    on this connection."""
     c = {"c": check_id}
-    # installs has no event_id index: walk it once, probing the records' index (CROSS JOIN
-    # fixes that order), then update by primary key (a plain UPDATE ... FROM scanned
-    # installs once per record).
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS ct_match (rid INTEGER PRIMARY KEY, uid TEXT)")
-    conn.execute("DELETE FROM ct_match")
-    conn.execute(
-        "INSERT OR IGNORE INTO ct_match SELECT r.id, i.user_id FROM installs AS i "
-        "CROSS JOIN ct_records AS r ON r.check_id = :c AND r.lr_event_id = i.event_id",
-        c,
-    )
+    if everything:
+        conn.execute(
+            "UPDATE ct_records SET matched = NULL, matched_by = NULL "
+            "WHERE check_id = :c AND matched IS NOT NULL",
+            c,
+        )
     conn.execute(
         "UPDATE ct_records SET matched_by = 'lr_event_id', "
-        "matched = (SELECT uid FROM ct_match WHERE rid = ct_records.id) "
-        "WHERE id IN (SELECT rid FROM ct_match)"
+        "matched = (SELECT user_id FROM temp.ct_ids WHERE event_id = ct_records.lr_event_id) "
+        "WHERE check_id = :c AND matched IS NULL "
+        "AND lr_event_id IN (SELECT event_id FROM temp.ct_ids)",
+        c,
     )
-    conn.execute("DELETE FROM ct_match")
     conn.execute(
         "UPDATE ct_records SET matched = user_id, matched_by = 'user_id' "
         "WHERE check_id = :c AND matched IS NULL AND user_id IN (SELECT user_id FROM installs)",
@@ -94,10 +95,13 @@ _USER_COLUMNS = (
     "delivered_at",
 )
 _ORGANIC = "upper(attribution_type) = 'ORGANIC'"
+_IN_RANGE = "installed_at >= :lo AND installed_at < :hi"
 # Per user (into the temp table ct_judge): copies, copies of its current lr_event_id,
-# whether its one copy is exactly the record this app sends (SQLite builds that record,
-# payloads_sql, for plain rows) and whether nothing about the user needs settling. The
-# common case, "present once" and delivered, is then written by SQL alone.
+# whether its one copy is exactly the record this app sends (SQLite builds that record's
+# evtData, payloads_sql, for rows where it is sure to build Python's) and whether nothing about the user needs
+# settling. The common case, "present once" and delivered, is then written by SQL alone.
+# The users are those installed in the range, then (a second statement) those outside it
+# that a record matched: one index probe each, not a list of every matched user.
 _JUDGE_SQL = (
     "INSERT INTO ct_judge (rid, n, current, same, quiet) SELECT u.rowid, count(r.id), "
     "coalesce(sum(r.lr_event_id = u.event_id), 0), "
@@ -106,11 +110,15 @@ _JUDGE_SQL = (
     "u.status = 'delivered' AND u.possibly_duplicated = 0 "
     "FROM (SELECT rowid, user_id, event_id, installed_at, clevertap_id, status, "
     "possibly_duplicated, "
-    f"CASE WHEN {PLAIN_ROW} THEN json({EVENT_RECORD}) -> '$.evtData' END AS expected, "
+    f"CASE WHEN {EVENT_DATA_PLAIN} THEN {EVENT_DATA} END AS expected, "
     f"CASE WHEN {_ORGANIC} THEN :organic_event ELSE :inorganic_event END AS evt_name "
-    "FROM installs WHERE (installed_at >= :lo AND installed_at < :hi) "
-    "OR user_id IN (SELECT matched FROM ct_records WHERE check_id = :c)) AS u "
+    "FROM installs WHERE {users}) AS u "
     "LEFT JOIN ct_records AS r ON r.check_id = :c AND r.matched = u.user_id GROUP BY u.rowid"
+)
+_USERS = (
+    _IN_RANGE,
+    f"NOT ({_IN_RANGE}) AND EXISTS "
+    "(SELECT 1 FROM ct_records WHERE check_id = :c AND matched = installs.user_id)",
 )
 _PLAIN_PRESENT = "j.n = 1 AND j.same AND j.quiet"
 
@@ -131,7 +139,8 @@ def _judge_in_sql(
         "organic_event": cfg.organic_event,
         "inorganic_event": cfg.inorganic_event,
     }
-    conn.execute(_JUDGE_SQL, params)
+    for users in _USERS:
+        conn.execute(_JUDGE_SQL.replace("{users}", users), params)
     return conn.execute(
         "INSERT INTO ct_verdicts (check_id, user_id, lr_event_id, verdict, copies) "
         "SELECT ?, i.user_id, i.event_id, 'present', 1 FROM ct_judge AS j "
