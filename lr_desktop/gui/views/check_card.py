@@ -10,8 +10,11 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from lr_desktop.gui.models.verdict_words import NO_CHECK
 from lr_desktop.gui.workers import TaskRunner
+
+# here, not in models.verdict_words (which uses it too): that module imports verify, the
+# clevertap settings and the store (~40 ms), and the card is built before the first paint
+NO_CHECK = "No CleverTap check yet: Sync > Check CleverTap compares what CleverTap holds."
 
 
 def last_check_at(path: Path) -> dict[str, Any] | None:
