@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sqlite3
 import sys
 
 from lr_desktop import __version__
@@ -95,7 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return _broken_pipe()
-    except sqlite3.Error as exc:  # database trouble a command did not explain itself
+    except Exception as exc:
+        # database trouble a command did not explain itself. sqlite3 is not imported here:
+        # the window is shown before anything opens the database (~8 ms of import time),
+        # and an exception cannot be a sqlite3.Error if sqlite3 was never imported.
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+            raise
         from lr_desktop.cli.common import db_path, fail
         from lr_desktop.errors import explain
 

@@ -1,12 +1,20 @@
 """A one-line label that cuts its text with "…" to the room it has (the full text is
 its tooltip). The sync panel's messages wrapped onto several lines and made the toolbar
-grow and shrink with their length."""
+grow and shrink with their length.
+
+`Qt` (PySide6 creates its ~100 enums on first touch, 20-50 ms) and QPainter (~2 ms) are
+imported when a text is first painted, not before the window's first paint, when the
+label is empty."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QPaintEvent
 
 
 class ElidedLabel(QLabel):
@@ -30,6 +38,11 @@ class ElidedLabel(QLabel):
         return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
+        if not self.text():
+            return  # nothing to draw
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QPainter
+
         painter = QPainter(self)
         painter.setPen(self.palette().color(self.foregroundRole()))
         rect = self.contentsRect()

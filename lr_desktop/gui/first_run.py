@@ -83,15 +83,23 @@ class FirstRun(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._window = window
-        self.checklist = FirstRunChecklist()
-        self.checklist.link_activated.connect(self._follow)
-        central = window.centralWidget()
-        assert central is not None
-        layout = central.layout()
-        assert isinstance(layout, QVBoxLayout)
-        layout.insertWidget(0, self.checklist)
+        self._checklist: FirstRunChecklist | None = None  # built when the state is read
         self.state: SetupState | None = None
         window.runner.changed.connect(self._data_changed)
+
+    @property
+    def checklist(self) -> FirstRunChecklist:
+        """Above every section; built on first use (after the first paint: it starts hidden,
+        and its rich-text labels cost the paint ~10 ms)."""
+        if self._checklist is None:
+            self._checklist = FirstRunChecklist()
+            self._checklist.link_activated.connect(self._follow)
+            central = self._window.centralWidget()
+            assert central is not None
+            layout = central.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(0, self._checklist)
+        return self._checklist
 
     def _data_changed(self, topics: frozenset[Topic]) -> None:
         if topics & SETUP:
@@ -103,7 +111,8 @@ class FirstRun(QObject):
         if w.source.is_demo or w.closing:
             return
         self.state = read_state(w.db_path)
-        self.checklist.show_state(self.state)
+        if self._checklist is not None or not self.state.complete:
+            self.checklist.show_state(self.state)
         w.sync_panel.set_blocked(self.state.sync_blocker())
 
     def _follow(self, link: str) -> None:

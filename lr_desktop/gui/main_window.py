@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         except Exception:
             QTimer.singleShot(0, self.close)  # as before: the error is shown, the app ends
             raise
+        self.sync_panel.build_hidden()
         self.sections.load_built()
         self.first_run.refresh()
         self.sync_panel.refresh_changed()

@@ -120,6 +120,26 @@ def describe_error(exc: Exception) -> str:
     return f"Sync failed unexpectedly: {type(exc).__name__}: {exc} (details in the log file)"
 
 
+class _HiddenParts:
+    """The sync panel's widgets that the first paint does not show."""
+
+    def __init__(self, panel: SyncPanel) -> None:
+        self.cancel_button = QPushButton("Cancel", panel, objectName="cancelSync")
+        self.cancel_button.clicked.connect(panel.cancel)
+        self.cancel_button.hide()
+        self.bar = QProgressBar(panel, objectName="syncProgress")
+        self.bar.setMaximumWidth(260)
+        self.bar.hide()
+        self.fix_link = QLabel(
+            "<a href='integrations'>Open Integrations</a>", panel, objectName="fixLink"
+        )
+        self.fix_link.linkActivated.connect(lambda _l: panel.open_integrations.emit())
+        self.fix_link.hide()
+        self.changed_link = QLabel(panel, objectName="sendChangedLink")
+        self.changed_link.linkActivated.connect(lambda _l: panel.send_changed())
+        self.changed_link.hide()
+
+
 class SyncPanel(QWidget):
     started = Signal(str)  # operation
     finished = Signal(object)  # SyncSummary, or the exception that stopped the run
@@ -151,31 +171,47 @@ class SyncPanel(QWidget):
         self.resend = QCheckBox("Re-send delivered events", objectName="resendDelivered")
         self.resend.setToolTip(RESEND_WARNING)
         self.resend.toggled.connect(self._resend_toggled)
-        self.cancel_button = QPushButton("Cancel", objectName="cancelSync")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.cancel_button.hide()
-        self.bar = QProgressBar(objectName="syncProgress")
-        self.bar.setMaximumWidth(260)
-        self.bar.hide()
         self.label = ElidedLabel(objectName="syncLabel")  # one line: the toolbar keeps its height
-        lay = QHBoxLayout(self)
+        self._lay = lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.addWidget(self.sync_button)
         lay.addWidget(self.resend)
-        lay.addWidget(self.bar)
-        lay.addWidget(self.cancel_button)
         lay.addWidget(self.label, 1)
-        # shown with a message about the CleverTap settings; hidden once they are saved
-        self.fix_link = QLabel("<a href='integrations'>Open Integrations</a>", objectName="fixLink")
-        self.fix_link.linkActivated.connect(lambda _l: self.open_integrations.emit())
-        self.fix_link.hide()
-        lay.addWidget(self.fix_link)
-        # shown while users changed since delivery: their corrected event only on request
-        self.changed_link = QLabel(objectName="sendChangedLink")
-        self.changed_link.linkActivated.connect(lambda _l: self.send_changed())
-        self.changed_link.hide()
-        lay.addWidget(self.changed_link)
+        self._hidden: _HiddenParts | None = None  # built after the first paint (`build_hidden`)
         runner.changed.connect(self._data_changed)
+
+    # -- the parts hidden until a run or a message needs them ------------------------------
+    def build_hidden(self) -> _HiddenParts:
+        """The progress bar, Cancel and the two links: built once, on first use or right
+        after the window's first paint (the first paint does not wait for them; a rich-text
+        label alone costs ~10 ms)."""
+        if self._hidden is None:
+            parts = self._hidden = _HiddenParts(self)
+            lay = self._lay
+            at = lay.indexOf(self.label)
+            lay.insertWidget(at, parts.bar)
+            lay.insertWidget(at + 1, parts.cancel_button)
+            lay.addWidget(parts.fix_link)
+            lay.addWidget(parts.changed_link)
+        return self._hidden
+
+    @property
+    def bar(self) -> QProgressBar:
+        return self.build_hidden().bar
+
+    @property
+    def cancel_button(self) -> QPushButton:
+        return self.build_hidden().cancel_button
+
+    @property
+    def fix_link(self) -> QLabel:
+        """Shown with a message about the CleverTap settings; hidden once they are saved."""
+        return self.build_hidden().fix_link
+
+    @property
+    def changed_link(self) -> QLabel:
+        """Shown while users changed since delivery: their corrected event only on request."""
+        return self.build_hidden().changed_link
 
     def _data_changed(self, topics: frozenset[changes.Topic]) -> None:
         """Users or events changed: count the users changed since delivery again."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMenu, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QSystemTrayIcon
 
 if TYPE_CHECKING:  # the core's automation (and the store under it) loads after the paint
+    from PySide6.QtWidgets import QMenu  # with QMessageBox, when needed (not before the paint)
+
     from lr_desktop.automation import AutomationState
     from lr_desktop.gui.main_window import MainWindow
 
@@ -96,6 +98,8 @@ class TrayController(QObject):
     def _show_icon(self) -> None:
         wanted = self.available and self.automatic()
         if wanted and self.icon is None:
+            from PySide6.QtWidgets import QMenu
+
             from lr_desktop.gui.app import app_icon
 
             self.icon = QSystemTrayIcon(app_icon(), self)
@@ -131,6 +135,8 @@ class TrayController(QObject):
         return str(value).lower() == "true"
 
     def ask_close_to_tray(self) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
         answer = QMessageBox.question(
             self.window,
             "Keep running in the tray?",

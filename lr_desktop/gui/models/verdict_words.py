@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from lr_desktop.gui.detail_check import NO_DELETE
+from lr_desktop.gui.views.check_card import NO_CHECK
 from lr_desktop.verify import VERDICT_LABELS
 
-NO_CHECK = "No CleverTap check yet: Sync > Check CleverTap compares what CleverTap holds."
 NOT_IN_CHECK = (
     "Not in the last CleverTap check: the user came after it, or was installed outside its "
     "dates. Sync > Check CleverTap checks again."

@@ -3,15 +3,17 @@ and over which range (read by the core's `verify.last_check`, off the GUI thread
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from lr_desktop.gui.models.verdict_words import NO_CHECK
 from lr_desktop.gui.workers import TaskRunner
+
+# here, not in models.verdict_words (which uses it too): that module imports verify, the
+# clevertap settings and the store (~40 ms), and the card is built before the first paint
+NO_CHECK = "No CleverTap check yet: Sync > Check CleverTap compares what CleverTap holds."
 
 
 def last_check_at(path: Path) -> dict[str, Any] | None:
@@ -32,6 +34,8 @@ def describe_last_check(check: dict[str, Any] | None) -> tuple[str, str]:
 
     if check is None:
         return "CleverTap check", NO_CHECK
+    from datetime import datetime  # not before the first paint (~3 ms of import time)
+
     when = datetime.fromtimestamp(check["ended_at"] or check["started_at"]).strftime(
         "%Y-%m-%d %H:%M"
     )
