@@ -21,7 +21,7 @@ import pytest
 
 from lr_desktop.emulators.clevertap import CleverTapEmulator
 from lr_desktop.sync import run_sync
-from lr_desktop.verify import run_verify
+from lr_desktop.verify import attribution, run_verify
 from lr_desktop.verify.attribution import UTM_VISITED
 from tests.engine_helpers import PASSCODE, PROJECT, TOKEN, config, fill, users
 
@@ -197,3 +197,19 @@ def test_upload_users_are_not_matched_to_utm_visited(db_path: Path, emu: CleverT
     s = run_verify(db_path, config(emu.url), grace_seconds=0)
     assert s.counts == {"present": N}
     assert s.api_calls == 4  # no UTM Visited download: no attribution-mode installs
+
+
+def test_attribution_users_are_judged_a_chunk_at_a_time_with_the_same_verdicts(
+    db_path: Path, emu: CleverTapEmulator, sent: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 3 users (N users: several chunks, and a last one cut short) give the
+    seeded scenario's verdicts, each user once."""
+    monkeypatch.setattr(attribution, "JUDGE_CHUNK", 3)
+    _seed(emu)
+    cfg = config(emu.url, mode="attribution")
+    s = run_verify(db_path, cfg, grace_seconds=0)
+    assert s.counts == {"present": N - 6, "missing": 2, "duplicated": 2, "different": 2,
+                        "unknown_here": 1}  # fmt: skip
+    per_user = _sql(db_path, "SELECT user_id, count(*) FROM ct_verdicts WHERE check_id = ? "
+                    "GROUP BY user_id HAVING count(*) > 1", s.check_id)  # fmt: skip
+    assert per_user == []

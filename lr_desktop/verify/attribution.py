@@ -184,6 +184,56 @@ def _judge(user: dict[str, Any], n: int, exact: int, delivered_before: float) ->
     return "present" if exact else "different"
 
 
+JUDGE_CHUNK = 5000  # attribution users judged together
+
+
+def _judge_chunk(
+    conn: sqlite3.Connection,
+    check_id: int,
+    cfg: CleverTapConfig,
+    by_uid: dict[str, dict[str, Any]],
+    delivered_before: float,
+    now: float,
+    note: str,
+    delta: Counter[str],
+    settled: Settled,
+) -> None:
+    """Judge these attribution users: replace their verdicts, settle their states."""
+    uids = list(by_uid)
+    marks = ", ".join("?" * len(uids))
+    copies: dict[str, list[list[str]]] = defaultdict(list)  # user -> each copy's differing
+    for uid, props in conn.execute(
+        "SELECT matched, props FROM ct_records WHERE check_id = ? AND event_name = ? "
+        f"AND matched IN ({marks}) ORDER BY id",
+        (check_id, UTM_VISITED, *uids),
+    ):
+        user = by_uid[uid]
+        copies[uid].append(differing(expected_fields(user, cfg), json.loads(props or "{}")))
+    for (v,) in conn.execute(
+        f"DELETE FROM ct_verdicts WHERE check_id = ? AND user_id IN ({marks}) RETURNING verdict",
+        (check_id, *uids),
+    ).fetchall():
+        delta[v] -= 1
+    rows: list[tuple[Any, ...]] = []
+    for uid, user in by_uid.items():
+        mine = copies.get(uid, [])
+        exact = sum(1 for f in mine if not f)
+        verdict = _judge(user, len(mine), exact, delivered_before)
+        fields = sorted({name for differ in mine for name in differ})
+        delta[verdict] += 1
+        extra = json.dumps({"mode": "attribution", "clevertap_id": user["clevertap_id"]})
+        rows.append(
+            (check_id, uid, user["event_id"], verdict, len(mine),
+             json.dumps(fields) if fields else None, extra)
+        )  # fmt: skip
+        settle_user(conn, user, verdict, exact, now, note, settled, "attribution")
+    conn.executemany(
+        "INSERT INTO ct_verdicts (check_id, user_id, lr_event_id, verdict, copies, fields, "
+        "note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
 def judge_attribution(
     conn: sqlite3.Connection,
     check_id: int,
@@ -199,43 +249,33 @@ def judge_attribution(
     delta: Counter[str] = Counter()
     settled = Settled()
     params = {"c": check_id, "lo": low, "hi": high, "mode": cfg.mode, "name": UTM_VISITED}
-    users = conn.execute(
-        f"SELECT {_USER_COLUMNS} FROM installs WHERE {ATTRIBUTION_USERS} AND clevertap_id "
-        "IS NOT NULL AND ((installed_at >= :lo AND installed_at < :hi) OR user_id IN "
+    # the users, listed once (rowids), then judged a chunk at a time: memory stays flat
+    # however many attribution users there are
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS ct_attr_users (rid INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.ct_attr_users")
+    conn.execute(
+        "INSERT INTO temp.ct_attr_users SELECT rowid FROM installs WHERE "
+        f"{ATTRIBUTION_USERS} AND clevertap_id IS NOT NULL AND "
+        "((installed_at >= :lo AND installed_at < :hi) OR user_id IN "
         "(SELECT matched FROM ct_records WHERE check_id = :c AND event_name = :name))",
         params,
-    ).fetchall()
-    copies: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
+    )
     names = [c.strip() for c in _USER_COLUMNS.split(",")]
-    by_uid = {v[1]: dict(zip(names, v, strict=True)) for v in users}
-    for rid, uid, props in conn.execute(
-        "SELECT id, matched, props FROM ct_records WHERE check_id = :c AND event_name = :name "
-        "AND matched IS NOT NULL ORDER BY id",
-        params,
-    ):
-        user = by_uid.get(uid)
-        if user is not None:
-            fields = differing(expected_fields(user, cfg), json.loads(props or "{}"))
-            copies[uid].append((rid, fields))
+    cols = ", ".join(f"i.{c}" for c in names)
     now, note = time.time(), f"CleverTap check #{check_id}"
-    rows: list[tuple[Any, ...]] = []
-    for uid, user in by_uid.items():
-        mine = copies.get(uid, [])
-        exact = sum(1 for _rid, f in mine if not f)
-        verdict = _judge(user, len(mine), exact, delivered_before)
-        fields = sorted({name for _rid, differ in mine for name in differ})
-        old = conn.execute(
-            "DELETE FROM ct_verdicts WHERE check_id = ? AND user_id = ? RETURNING verdict",
-            (check_id, uid),
+    after = 0
+    while True:
+        users = conn.execute(
+            f"SELECT {cols} FROM temp.ct_attr_users AS a JOIN installs AS i ON i.rowid = a.rid "
+            "WHERE a.rid > ? ORDER BY a.rid LIMIT ?",
+            (after, JUDGE_CHUNK),
         ).fetchall()
-        delta.subtract(v for (v,) in old)
-        delta[verdict] += 1
-        extra = json.dumps({"mode": "attribution", "clevertap_id": user["clevertap_id"]})
-        rows.append(
-            (check_id, uid, user["event_id"], verdict, len(mine),
-             json.dumps(fields) if fields else None, extra)
-        )  # fmt: skip
-        settle_user(conn, user, verdict, exact, now, note, settled, "attribution")
+        if not users:
+            break
+        after = int(users[-1][0])
+        by_uid = {v[1]: dict(zip(names, v, strict=True)) for v in users}
+        _judge_chunk(conn, check_id, cfg, by_uid, delivered_before, now, note, delta, settled)
+    rows: list[tuple[Any, ...]] = []
     unknown: Counter[str] = Counter()  # CleverTap ID -> unmatched records naming our partner
     for oid, props in conn.execute(
         "SELECT object_id, props FROM ct_records WHERE check_id = :c AND event_name = :name "
