@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -44,6 +45,8 @@ VALUES: dict[str, Any] = {
         st.integers(NOW - 40 * DAY, NOW + 2 * DAY),
         st.integers(-3, 3).map(lambda k: (NOW // DAY - 30) * DAY + k),
         st.integers(-3, 3).map(lambda k: NOW - 30 * DAY + k),
+        st.integers(-3, 3).map(lambda k: (NOW // DAY - 3) * DAY + k - 0.5),  # a REAL
+        st.sampled_from([-1, -86_400, -86_401, -0.5]),  # before 1970 (a bad file)
     ),
 }
 COLUMNS = list(VALUES)
@@ -57,28 +60,51 @@ op = st.one_of(
 )
 
 
-def recount(conn: sqlite3.Connection) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
-    """The summary as a full GROUP BY of installs computes it (the oracle)."""
-    days = set(
-        conn.execute(
-            "SELECT CAST(installed_at AS INTEGER) / 86400, attribution_type, status, count(*), "
-            "sum(clevertap_id IS NULL), sum(possibly_duplicated) FROM installs "
-            "GROUP BY 1, 2, 3"
-        )
-    )
-    campaigns = set(
-        conn.execute(
-            "SELECT attribution_type, ad_network, campaign_name, count(*) FROM installs "
-            "GROUP BY 1, 2, 3"
-        )
-    )
-    return days, campaigns
+Tables = tuple[set[tuple[Any, ...]], ...]
 
 
-def stored(conn: sqlite3.Connection) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
-    days = set(conn.execute("SELECT * FROM summary_days WHERE n != 0"))
-    campaigns = set(conn.execute("SELECT * FROM summary_campaigns WHERE n != 0"))
-    return days, campaigns
+def recount(conn: sqlite3.Connection) -> Tables:
+    """The summary as full GROUP BYs of installs compute it (the oracle)."""
+    days: dict[tuple[int, str], int] = {}
+    for at, kind, n in conn.execute(
+        "SELECT installed_at, attribution_type, count(*) FROM installs GROUP BY 1, 2"
+    ):
+        days[at // DAY, kind] = days.get((at // DAY, kind), 0) + n
+    return (
+        set(conn.execute("SELECT status, count(*) FROM installs GROUP BY 1")),
+        set(
+            conn.execute(
+                "SELECT sum(clevertap_id IS NULL), sum(possibly_duplicated) FROM installs "
+                "HAVING count(*)"
+            )
+        ),
+        {(day, kind, n) for (day, kind), n in days.items()},
+        set(
+            conn.execute(
+                "SELECT attribution_type, ad_network, count(*) FROM installs GROUP BY 1, 2"
+            )
+        ),
+        set(
+            conn.execute(
+                "SELECT campaign_name, count(*) FROM installs WHERE campaign_name IS NOT NULL "
+                "GROUP BY 1"
+            )
+        ),
+    )
+
+
+def stored(conn: sqlite3.Connection) -> Tables:
+    totals = set(conn.execute("SELECT * FROM summary_totals"))
+    if not conn.execute("SELECT count(*) FROM installs").fetchone()[0]:
+        assert totals == {(0, 0)}
+        totals = set()
+    return (
+        set(conn.execute("SELECT * FROM summary_status WHERE n != 0")),
+        totals,
+        set(conn.execute("SELECT * FROM summary_days WHERE n != 0")),
+        set(conn.execute("SELECT * FROM summary_networks WHERE n != 0")),
+        set(conn.execute("SELECT * FROM summary_campaigns WHERE n != 0")),
+    )
 
 
 def _insert(conn: sqlite3.Connection, rows: list[dict[str, Any]], serial: list[int]) -> None:
@@ -179,6 +205,31 @@ def test_summary_equals_a_recount_after_any_writes(steps: list[tuple[Any, ...]])
             _check_counts(conn)
         finally:
             conn.close()
+
+
+CHANGES = {
+    "status": "delivered",
+    "attribution_type": "INORGANIC",
+    "ad_network": "GOOGLE",
+    "campaign_name": "Brand",
+    "clevertap_id": None,
+    "possibly_duplicated": 1,
+    "installed_at": NOW - 3 * DAY,
+}
+
+
+@pytest.mark.parametrize("column", list(CHANGES))
+def test_each_counted_column_changed_alone_moves_its_count(db_path: Path, column: str) -> None:
+    conn = connect(db_path)
+    try:
+        with transaction(conn):
+            _insert(conn, [_at(NOW)[0][1]] * 2, [0])
+        before = stored(conn)
+        with transaction(conn):
+            conn.execute(f"UPDATE installs SET {column} = ? WHERE rowid = 1", (CHANGES[column],))
+        assert stored(conn) != before and stored(conn) == recount(conn)
+    finally:
+        conn.close()
 
 
 KILLED_MID_BULK = """

@@ -51,14 +51,13 @@ def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
         if not summary.live(conn):
             return _scanned_status_counts(conn)
         counts = {str(s): 0 for s in Status}
+        counts.update(summary.status_rows(conn))
         totals = dict.fromkeys(_TOTALS, 0)
-        for status, kind, n, without_id, dups in summary.status_rows(conn):
-            counts[status] = counts.get(status, 0) + n
+        for kind, n in summary.type_rows(conn):
             totals["attributed"] += n
             if kind in (ORGANIC, INORGANIC):
                 totals[kind.lower()] += n
-            totals["without_clevertap_id"] += without_id
-            totals["possibly_duplicated"] += dups
+        totals["without_clevertap_id"], totals["possibly_duplicated"] = summary.totals_row(conn)
         counts.update(totals)
         return counts
 

@@ -1,21 +1,24 @@
 """The Overview's and `lr-desktop status`'s counts without scanning `installs` (schema v8).
 
-Two small tables, kept exact by triggers on `installs`:
+Small tables, kept exact by triggers on `installs`:
 
-- `summary_days`: users per (UTC day of install, attribution type, status), with how many
-  of them have no CleverTap ID and the sum of their `possibly_duplicated`. The status
-  counts, the totals and the per-day chart are sums over it (a few thousand rows).
-- `summary_campaigns`: users per (attribution type, ad network, campaign): the top
-  campaigns and the per-network chart.
+- `summary_status`: users per status (a row per status);
+- `summary_totals`: one row: users without a CleverTap ID, the sum of `possibly_duplicated`;
+- `summary_days`: users per (UTC day of install, attribution type): the per-day chart and
+  the organic / inorganic totals;
+- `summary_networks`: users per (attribution type, ad network): the per-network chart;
+- `summary_campaigns`: users per campaign name (NULL names not kept): the top campaigns.
 
-Each trigger fires only when a column it counts changes (`UPDATE OF ... WHEN old.x IS
-NOT new.x`): a delivery, which changes `status`, pays two small upserts; a retry, which
-changes none of them, pays only the WHEN test.
+Each table has its own trigger, which fires only when a column it counts changes (`UPDATE
+OF ... WHEN old.x IS NOT new.x`): a delivery, which changes `status` alone, moves one
+count between two rows of summary_status, a page that stays in the cache; a retry,
+which changes no counted column, pays only a WHEN test.
 
-A bulk load drops the triggers and `rebuild` recounts both tables with one GROUP BY each
-and re-creates the triggers, in one transaction. Triggers missing means the summary is
-stale (a bulk load running, or one that crashed before `rebuild`): readers check `live`
-in their snapshot and count from `installs` instead, and the next open rebuilds it.
+A bulk load drops the triggers; `rebuild` recounts every table from indexes (no table
+scan, no sort: each GROUP BY walks a covering index, the days are range counts) and
+re-creates the triggers, in one transaction. Triggers missing means the summary is stale
+(a bulk load running, or one that crashed before `rebuild`): readers check `live` in
+their snapshot and count from `installs` instead, and the next open rebuilds it.
 """
 
 from __future__ import annotations
@@ -23,103 +26,145 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-# The UTC day of an install (floor of installed_at / 86400; SQLite's `/` truncates).
+# The UTC day of an install: floor(installed_at / 86400), the day whose range
+# [day * 86400, (day + 1) * 86400) holds it. A text value sorts after every number (the
+# range counts call it "future"): it gets a day far in the future.
+FAR_DAY = 10**12
 _DAY = (
-    "(CAST({t}.installed_at AS INTEGER) / 86400 - (CAST({t}.installed_at AS INTEGER) % 86400 < 0))"
+    "(CASE WHEN {t}.installed_at >= '' THEN " + str(FAR_DAY) + " ELSE "
+    "CAST({t}.installed_at / 86400 AS INTEGER) - "
+    "(CAST({t}.installed_at / 86400 AS INTEGER) * 86400 > {t}.installed_at) END)"
 )
 
 TABLES = (
+    "CREATE TABLE IF NOT EXISTS summary_status (status TEXT PRIMARY KEY, n INTEGER NOT NULL) "
+    "WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS summary_totals "
+    "(without_id INTEGER NOT NULL, dups INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS summary_days (day INTEGER NOT NULL, "
-    "attribution_type TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, "
-    "without_id INTEGER NOT NULL, dups INTEGER NOT NULL, "
-    "PRIMARY KEY (day, attribution_type, status)) WITHOUT ROWID",
-    # ad_network and campaign_name may be NULL (a NULL never conflicts in a UNIQUE key):
-    # rows are found with IS, and inserted when the UPDATE found none.
-    "CREATE TABLE IF NOT EXISTS summary_campaigns (attribution_type TEXT NOT NULL, "
-    "ad_network TEXT, campaign_name TEXT, n INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS summary_campaigns_key "
-    "ON summary_campaigns (attribution_type, ad_network, campaign_name)",
+    "attribution_type TEXT NOT NULL, n INTEGER NOT NULL, "
+    "PRIMARY KEY (day, attribution_type)) WITHOUT ROWID",
+    # ad_network may be NULL (a NULL never conflicts in a UNIQUE key): its rows are found
+    # with IS, and inserted when the UPDATE found none.
+    "CREATE TABLE IF NOT EXISTS summary_networks "
+    "(attribution_type TEXT NOT NULL, ad_network TEXT, n INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS summary_networks_key "
+    "ON summary_networks (attribution_type, ad_network)",
+    "CREATE TABLE IF NOT EXISTS summary_campaigns "
+    "(campaign_name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+)
+TABLE_NAMES = (
+    "summary_status",
+    "summary_totals",
+    "summary_days",
+    "summary_networks",
+    "summary_campaigns",
 )
 
 
-def _days_add(t: str) -> str:
+def _status(t: str, sign: str) -> str:
+    if sign == "-":
+        return f"UPDATE summary_status SET n = n - 1 WHERE status = {t}.status;"
     return (
-        "INSERT INTO summary_days VALUES "
-        f"({_DAY.format(t=t)}, {t}.attribution_type, {t}.status, 1, "
-        f"{t}.clevertap_id IS NULL, coalesce({t}.possibly_duplicated, 0)) "
-        "ON CONFLICT (day, attribution_type, status) DO UPDATE SET n = n + 1, "
-        "without_id = without_id + excluded.without_id, dups = dups + excluded.dups;"
+        f"INSERT INTO summary_status VALUES ({t}.status, 1) "
+        "ON CONFLICT (status) DO UPDATE SET n = n + 1;"
     )
 
 
-def _days_remove(t: str) -> str:
+def _totals(t: str, sign: str) -> str:
     return (
-        "UPDATE summary_days SET n = n - 1, "
-        f"without_id = without_id - ({t}.clevertap_id IS NULL), "
-        f"dups = dups - coalesce({t}.possibly_duplicated, 0) "
-        f"WHERE day = {_DAY.format(t=t)} AND attribution_type = {t}.attribution_type "
-        f"AND status = {t}.status;"
+        f"UPDATE summary_totals SET without_id = without_id {sign} ({t}.clevertap_id IS NULL), "
+        f"dups = dups {sign} coalesce({t}.possibly_duplicated, 0);"
     )
 
 
-def _campaign_key(t: str) -> str:
+def _days(t: str, sign: str) -> str:
+    day = _DAY.format(t=t)
+    if sign == "-":
+        return (
+            "UPDATE summary_days SET n = n - 1 "
+            f"WHERE day = {day} AND attribution_type = {t}.attribution_type;"
+        )
     return (
-        f"attribution_type = {t}.attribution_type AND ad_network IS {t}.ad_network "
-        f"AND campaign_name IS {t}.campaign_name"
+        f"INSERT INTO summary_days VALUES ({day}, {t}.attribution_type, 1) "
+        "ON CONFLICT (day, attribution_type) DO UPDATE SET n = n + 1;"
     )
 
 
-def _campaigns_add(t: str) -> str:
+def _networks(t: str, sign: str) -> str:
+    key = f"attribution_type = {t}.attribution_type AND ad_network IS {t}.ad_network"
+    found = f"UPDATE summary_networks SET n = n {sign} 1 WHERE {key};"
+    if sign == "-":
+        return found
     return (
-        f"UPDATE summary_campaigns SET n = n + 1 WHERE {_campaign_key(t)};"
-        " INSERT INTO summary_campaigns SELECT "
-        f"{t}.attribution_type, {t}.ad_network, {t}.campaign_name, 1 WHERE changes() = 0;"
+        found + " INSERT INTO summary_networks SELECT "
+        f"{t}.attribution_type, {t}.ad_network, 1 WHERE changes() = 0;"
     )
 
 
-def _campaigns_remove(t: str) -> str:
-    return f"UPDATE summary_campaigns SET n = n - 1 WHERE {_campaign_key(t)};"
+def _campaigns(t: str, sign: str) -> str:
+    if sign == "-":
+        return f"UPDATE summary_campaigns SET n = n - 1 WHERE campaign_name = {t}.campaign_name;"
+    return (
+        f"INSERT INTO summary_campaigns SELECT {t}.campaign_name, 1 "
+        f"WHERE {t}.campaign_name IS NOT NULL "
+        "ON CONFLICT (campaign_name) DO UPDATE SET n = n + 1;"
+    )
 
 
-_DAY_COLUMNS = ("status", "attribution_type", "installed_at", "clevertap_id", "possibly_duplicated")
-_DAY_CHANGED = " OR ".join(
-    [
-        "old.status IS NOT new.status",
-        "old.attribution_type IS NOT new.attribution_type",
-        "old.installed_at IS NOT new.installed_at",
-        "(old.clevertap_id IS NULL) IS NOT (new.clevertap_id IS NULL)",
-        "coalesce(old.possibly_duplicated, 0) IS NOT coalesce(new.possibly_duplicated, 0)",
-    ]
-)
-_CAMPAIGN_COLUMNS = ("attribution_type", "ad_network", "campaign_name")
-_CAMPAIGN_CHANGED = " OR ".join(f"old.{c} IS NOT new.{c}" for c in _CAMPAIGN_COLUMNS)
+PARTS = (_status, _totals, _days, _networks, _campaigns)
+
+
+def _on_update(name: str, columns: tuple[str, ...], changed: list[str]) -> str:
+    part = globals()[f"_{name}"]
+    return (
+        f"AFTER UPDATE OF {', '.join(columns)} ON installs WHEN {' OR '.join(changed)} "
+        f"BEGIN {part('old', '-')} {part('new', '+')} END"
+    )
+
 
 TRIGGERS: dict[str, str] = {
     "summary_insert": "AFTER INSERT ON installs BEGIN "
-    + _days_add("new")
-    + _campaigns_add("new")
+    + " ".join(part("new", "+") for part in PARTS)
     + " END",
     "summary_delete": "AFTER DELETE ON installs BEGIN "
-    + _days_remove("old")
-    + _campaigns_remove("old")
+    + " ".join(part("old", "-") for part in PARTS)
     + " END",
-    "summary_update_days": f"AFTER UPDATE OF {', '.join(_DAY_COLUMNS)} ON installs "
-    f"WHEN {_DAY_CHANGED} BEGIN " + _days_remove("old") + _days_add("new") + " END",
-    "summary_update_campaigns": f"AFTER UPDATE OF {', '.join(_CAMPAIGN_COLUMNS)} ON installs "
-    f"WHEN {_CAMPAIGN_CHANGED} BEGIN " + _campaigns_remove("old") + _campaigns_add("new") + " END",
+    "summary_update_status": _on_update("status", ("status",), ["old.status IS NOT new.status"]),
+    "summary_update_totals": _on_update(
+        "totals",
+        ("clevertap_id", "possibly_duplicated"),
+        [
+            "(old.clevertap_id IS NULL) IS NOT (new.clevertap_id IS NULL)",
+            "coalesce(old.possibly_duplicated, 0) IS NOT coalesce(new.possibly_duplicated, 0)",
+        ],
+    ),
+    "summary_update_days": _on_update(
+        "days",
+        ("attribution_type", "installed_at"),
+        [
+            "old.attribution_type IS NOT new.attribution_type",
+            "old.installed_at IS NOT new.installed_at",
+        ],
+    ),
+    "summary_update_networks": _on_update(
+        "networks",
+        ("attribution_type", "ad_network"),
+        [
+            "old.attribution_type IS NOT new.attribution_type",
+            "old.ad_network IS NOT new.ad_network",
+        ],
+    ),
+    "summary_update_campaigns": _on_update(
+        "campaigns", ("campaign_name",), ["old.campaign_name IS NOT new.campaign_name"]
+    ),
 }
-
-
-def missing_triggers(conn: sqlite3.Connection) -> list[str]:
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    return [name for name in TRIGGERS if name not in present]
 
 
 def live(conn: sqlite3.Connection) -> bool:
     """Whether the summary is current: its tables and every trigger exist."""
-    names = [*TRIGGERS, "summary_days", "summary_campaigns"]
+    names = [*TRIGGERS, *TABLE_NAMES]
     marks = ", ".join("?" * len(names))
     found = conn.execute(
         f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})", names
@@ -135,23 +180,54 @@ def drop_triggers(conn: sqlite3.Connection) -> None:
 
 def rebuild(conn: sqlite3.Connection) -> None:
     """Recount the summary from `installs` and (re-)create its triggers. Run it inside
-    one transaction, so no write lands between the count and the triggers."""
+    one transaction, so no write lands between the count and the triggers. Each count
+    reads an index of `installs` (when present): a GROUP BY in index order, or ranges."""
     for sql in TABLES:
         conn.execute(sql)
     drop_triggers(conn)
-    conn.execute("DELETE FROM summary_days")
-    conn.execute("DELETE FROM summary_campaigns")
+    for table in TABLE_NAMES:
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("INSERT INTO summary_status SELECT status, count(*) FROM installs GROUP BY status")
     conn.execute(
-        f"INSERT INTO summary_days SELECT {_DAY.format(t='installs')} AS d, attribution_type, "
-        "status, count(*), sum(clevertap_id IS NULL), sum(coalesce(possibly_duplicated, 0)) "
-        "FROM installs GROUP BY d, attribution_type, status"
+        "INSERT INTO summary_totals VALUES ("
+        "(SELECT count(*) FROM installs WHERE clevertap_id IS NULL), "
+        "(SELECT coalesce(sum(possibly_duplicated), 0) FROM installs "
+        "WHERE possibly_duplicated != 0))"
     )
     conn.execute(
-        "INSERT INTO summary_campaigns SELECT attribution_type, ad_network, campaign_name, "
-        "count(*) FROM installs GROUP BY attribution_type, ad_network, campaign_name"
+        "INSERT INTO summary_networks SELECT attribution_type, ad_network, count(*) "
+        "FROM installs GROUP BY attribution_type, ad_network"
     )
+    conn.execute(
+        "INSERT INTO summary_campaigns SELECT campaign_name, count(*) FROM installs "
+        "WHERE campaign_name IS NOT NULL GROUP BY campaign_name"
+    )
+    types = [r[0] for r in conn.execute("SELECT DISTINCT attribution_type FROM summary_networks")]
+    conn.executemany("INSERT INTO summary_days VALUES (?, ?, ?)", _day_counts(conn, types))
     for name, body in TRIGGERS.items():
         conn.execute(f'CREATE TRIGGER "{name}" {body}')
+
+
+def _day_counts(conn: sqlite3.Connection, types: list[str]) -> Iterator[tuple[int, str, int]]:
+    """(day, type, users) from range counts on (attribution_type, installed_at), skipping
+    from one day that has installs to the next: one seek and one count a day."""
+    where = "attribution_type = ? AND installed_at >= ?"
+    for kind in types:
+        at = conn.execute(f"SELECT min(installed_at) FROM installs WHERE {where}", (kind, -(2**62)))
+        lo = at.fetchone()[0]
+        while isinstance(lo, int | float):
+            day = int(lo // 86400)
+            n = conn.execute(
+                f"SELECT count(*) FROM installs WHERE {where} AND installed_at < ?",
+                (kind, day * 86400, (day + 1) * 86400),
+            ).fetchone()[0]
+            yield day, kind, n
+            lo = conn.execute(
+                f"SELECT min(installed_at) FROM installs WHERE {where}", (kind, (day + 1) * 86400)
+            ).fetchone()[0]
+        n = conn.execute(f"SELECT count(*) FROM installs WHERE {where}", (kind, "")).fetchone()[0]
+        if n:  # text values, after every number
+            yield FAR_DAY, kind, n
 
 
 @contextmanager
@@ -169,27 +245,35 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("COMMIT")
 
 
-def status_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    """(status, attribution_type, users, without CleverTap ID, possibly duplicated)."""
+def status_rows(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """(status, users) of every status some user has."""
+    return conn.execute("SELECT status, n FROM summary_status WHERE n != 0").fetchall()
+
+
+def type_rows(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """(attribution_type, users)."""
     return conn.execute(
-        "SELECT status, attribution_type, sum(n), sum(without_id), sum(dups) FROM summary_days "
-        "GROUP BY status, attribution_type HAVING sum(n) != 0"
+        "SELECT attribution_type, sum(n) FROM summary_networks GROUP BY attribution_type"
     ).fetchall()
+
+
+def totals_row(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(users without a CleverTap ID, sum of possibly_duplicated)."""
+    row = conn.execute("SELECT without_id, dups FROM summary_totals").fetchone()
+    return int(row[0]), int(row[1])
 
 
 def day_rows(conn: sqlite3.Connection, first_day: int) -> list[tuple[int, str, int]]:
     """(day, attribution_type, users) of every day from `first_day` on."""
     return conn.execute(
-        "SELECT day, attribution_type, sum(n) FROM summary_days WHERE day >= ? "
-        "GROUP BY day, attribution_type HAVING sum(n) != 0",
+        "SELECT day, attribution_type, n FROM summary_days WHERE day >= ? AND n != 0",
         (first_day,),
     ).fetchall()
 
 
 def top_campaigns(conn: sqlite3.Connection, top: int) -> list[tuple[str, int]]:
     return conn.execute(
-        "SELECT campaign_name, sum(n) FROM summary_campaigns WHERE campaign_name IS NOT NULL "
-        "GROUP BY campaign_name HAVING sum(n) != 0 ORDER BY 2 DESC, 1 LIMIT ?",
+        "SELECT campaign_name, n FROM summary_campaigns WHERE n != 0 ORDER BY 2 DESC, 1 LIMIT ?",
         (top,),
     ).fetchall()
 
@@ -197,7 +281,7 @@ def top_campaigns(conn: sqlite3.Connection, top: int) -> list[tuple[str, int]]:
 def networks(conn: sqlite3.Connection, organic: str) -> list[tuple[str | None, int]]:
     """(ad_network, users) of the installs whose attribution type is not `organic`."""
     return conn.execute(
-        "SELECT ad_network, sum(n) FROM summary_campaigns WHERE attribution_type != ? "
+        "SELECT ad_network, sum(n) FROM summary_networks WHERE attribution_type != ? "
         "GROUP BY ad_network HAVING sum(n) != 0",
         (organic,),
     ).fetchall()
