@@ -1,4 +1,4 @@
-"""The Overview's and `lr-desktop status`'s counts without scanning `installs` (schema v8).
+"""The Overview's and `lr-desktop status`'s counts without scanning `installs` (schema v9).
 
 Small tables, kept exact by triggers on `installs`:
 
