@@ -4,7 +4,7 @@ columns of the same (already migrated) table, one transaction, no validation.
 - `fair` (the floor the ratio is taken against): what a bulk loader can do, the same
   thing `lr-desktop import` does for a large load: drop every secondary index on
   `installs` and the summary's triggers, insert, re-create each index from its stored
-  definition, recount the summary with one GROUP BY and re-create its triggers, all in
+  definition, recount the summary from those indexes and re-create its triggers, all in
   one transaction.
 - `noindex` (shown beside it, as information): the same inserts into a table with no
   secondary indexes and no triggers, neither re-created: the cost of the rows alone.

@@ -7,7 +7,8 @@ composite and partial indexes of schema v3, any other) and re-created afterwards
 its own stored definition.
 
 The summary's triggers (store/summary.py) are dropped with them, and the summary is
-recounted with one GROUP BY at the end, in the transaction that re-creates the triggers.
+recounted from the rebuilt indexes at the end, in the transaction that re-creates the
+triggers.
 
 While a bulk load runs it holds `<db>.bulk.lock`; `ensure_indexes` (called on every
 open) re-creates missing indexes and rebuilds a stale summary only when it can take that
