@@ -24,7 +24,7 @@ their snapshot and count from `installs` instead, and the next open rebuilds it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 # The UTC day of an install: floor(installed_at / 86400), the day whose range
@@ -116,8 +116,9 @@ def _campaigns(t: str, sign: str) -> str:
 PARTS = (_status, _totals, _days, _networks, _campaigns)
 
 
-def _on_update(name: str, columns: tuple[str, ...], changed: list[str]) -> str:
-    part = globals()[f"_{name}"]
+def _on_update(
+    part: Callable[[str, str], str], columns: tuple[str, ...], changed: list[str]
+) -> str:
     return (
         f"AFTER UPDATE OF {', '.join(columns)} ON installs WHEN {' OR '.join(changed)} "
         f"BEGIN {part('old', '-')} {part('new', '+')} END"
@@ -131,9 +132,9 @@ TRIGGERS: dict[str, str] = {
     "summary_delete": "AFTER DELETE ON installs BEGIN "
     + " ".join(part("old", "-") for part in PARTS)
     + " END",
-    "summary_update_status": _on_update("status", ("status",), ["old.status IS NOT new.status"]),
+    "summary_update_status": _on_update(_status, ("status",), ["old.status IS NOT new.status"]),
     "summary_update_totals": _on_update(
-        "totals",
+        _totals,
         ("clevertap_id", "possibly_duplicated"),
         [
             "(old.clevertap_id IS NULL) IS NOT (new.clevertap_id IS NULL)",
@@ -141,7 +142,7 @@ TRIGGERS: dict[str, str] = {
         ],
     ),
     "summary_update_days": _on_update(
-        "days",
+        _days,
         ("attribution_type", "installed_at"),
         [
             "old.attribution_type IS NOT new.attribution_type",
@@ -149,7 +150,7 @@ TRIGGERS: dict[str, str] = {
         ],
     ),
     "summary_update_networks": _on_update(
-        "networks",
+        _networks,
         ("attribution_type", "ad_network"),
         [
             "old.attribution_type IS NOT new.attribution_type",
@@ -157,7 +158,7 @@ TRIGGERS: dict[str, str] = {
         ],
     ),
     "summary_update_campaigns": _on_update(
-        "campaigns", ("campaign_name",), ["old.campaign_name IS NOT new.campaign_name"]
+        _campaigns, ("campaign_name",), ["old.campaign_name IS NOT new.campaign_name"]
     ),
 }
 
