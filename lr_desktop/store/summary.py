@@ -204,7 +204,8 @@ def rebuild(conn: sqlite3.Connection) -> None:
         "WHERE campaign_name IS NOT NULL GROUP BY campaign_name"
     )
     types = [r[0] for r in conn.execute("SELECT DISTINCT attribution_type FROM summary_networks")]
-    conn.executemany("INSERT INTO summary_days VALUES (?, ?, ?)", _day_counts(conn, types))
+    days = list(_day_counts(conn, types))  # a few rows a day; read before the inserts
+    conn.executemany("INSERT INTO summary_days VALUES (?, ?, ?)", days)
     for name, body in TRIGGERS.items():
         conn.execute(f'CREATE TRIGGER "{name}" {body}')
 
