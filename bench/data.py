@@ -135,8 +135,9 @@ def _insert_rows(n: int, seed: int) -> Iterator[tuple[object, ...]]:
 
 def fill_queue(path: Path, n: int, seed: int = SEED) -> None:
     """Insert `n` generated users into the (migrated, empty) queue at `path`: secondary
-    indexes dropped and built once at the end (the store's bulk load), executemany in
-    transactions of _FILL_CHUNK rows. The rows are the ones an import would store."""
+    indexes and the summary's triggers dropped, the indexes built and the summary counted
+    once at the end (the store's bulk load), executemany in transactions of _FILL_CHUNK
+    rows. The rows are the ones an import would store."""
     conn = connect(path)
     conn.execute("PRAGMA synchronous = OFF")  # a template: a crash just means rebuild it
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: the index builds sort in memory

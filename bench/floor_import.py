@@ -3,10 +3,11 @@ columns of the same (already migrated) table, one transaction, no validation.
 
 - `fair` (the floor the ratio is taken against): what a bulk loader can do, the same
   thing `lr-desktop import` does for a large load: drop every secondary index on
-  `installs`, insert, re-create each index from its stored definition, all in one
-  transaction.
+  `installs` and the summary's triggers, insert, re-create each index from its stored
+  definition, recount the summary from those indexes and re-create its triggers, all in
+  one transaction.
 - `noindex` (shown beside it, as information): the same inserts into a table with no
-  secondary indexes, which are not re-created: the cost of the rows alone.
+  secondary indexes and no triggers, neither re-created: the cost of the rows alone.
 
 Run as a child process so its peak RSS is its own:
     python -m bench.floor_import DB CSV [fair|noindex]
@@ -19,6 +20,7 @@ import sqlite3
 import sys
 
 # the same set `lr-desktop import` drops for a bulk load: every explicit index on installs
+from lr_desktop.store import summary
 from lr_desktop.store.bulk import secondary_indexes
 
 MODES = ("fair", "noindex")
@@ -39,11 +41,13 @@ def floor_import(db: str, path: str, mode: str = "fair") -> int:
         definitions = secondary_indexes(conn)
         for name in definitions:
             conn.execute(f'DROP INDEX "{name}"')
+        summary.drop_triggers(conn)
         cur = conn.executemany(sql, ([v or None for v in row] for row in reader))
         n = cur.rowcount
         if mode == "fair":
             for create in definitions.values():
                 conn.execute(create)
+            summary.rebuild(conn)
         conn.execute("COMMIT")
     conn.close()
     return n

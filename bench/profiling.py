@@ -155,6 +155,10 @@ class TimedConnection:
         self.calls[key] += 1
         return _Rows(rows)
 
+    @property
+    def in_transaction(self) -> bool:  # store.summary.snapshot asks
+        return bool(self.conn.in_transaction)
+
     def summary(self, top: int = 10) -> str:
         total = sum(self.spent.values())
         lines = [f"SQL: {total * 1000:,.0f} ms in {sum(self.calls.values()):,} statements"]

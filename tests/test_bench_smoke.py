@@ -291,7 +291,7 @@ def test_overview_profile_names_the_statements(workdir: Path) -> None:
 
     text = profile_overview(data.queue_db(N, workdir))
     assert "overview_counts:" in text and "overview_charts:" in text
-    assert "SELECT count(*) FROM installs WHERE status = ?" in text
+    assert "SELECT status, n FROM summary_status WHERE n != 0" in text
 
 
 def test_report_shows_pairs_with_definitions_and_limits(tmp_path: Path) -> None:

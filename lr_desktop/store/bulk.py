@@ -6,10 +6,14 @@ Every secondary index on `installs` is dropped (the per-column INDEXED_COLUMNS, 
 composite and partial indexes of schema v3, any other) and re-created afterwards from
 its own stored definition.
 
+The summary's triggers (store/summary.py) are dropped with them, and the summary is
+recounted from the rebuilt indexes at the end, in the transaction that re-creates the
+triggers.
+
 While a bulk load runs it holds `<db>.bulk.lock`; `ensure_indexes` (called on every
-open) re-creates missing indexes only when it can take that lock, so an import that
-crashed mid-way heals on the next open, and a window opened during an import does not
-rebuild indexes under the importer's feet.
+open) re-creates missing indexes and rebuilds a stale summary only when it can take that
+lock, so an import that crashed mid-way heals on the next open, and a window opened
+during an import does not rebuild them under the importer's feet.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lr_desktop.store.schema import INDEXED_COLUMNS, V3_INDEXES
+from lr_desktop.store import summary
+from lr_desktop.store.schema import INDEXED_COLUMNS, SUMMARY_VERSION, V3_INDEXES
 from lr_desktop.store.tx import transaction
 
 if TYPE_CHECKING:
@@ -94,9 +99,22 @@ def create_indexes(conn: sqlite3.Connection, columns: list[str]) -> None:
             conn.execute(f'CREATE INDEX IF NOT EXISTS "{_index_name(col)}" ON installs ("{col}")')
 
 
+def summary_stale(conn: sqlite3.Connection) -> bool:
+    """Whether a bulk load dropped the summary's triggers (schema v9 on)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] < SUMMARY_VERSION:
+        return False
+    return not summary.live(conn)
+
+
+def rebuild_summary(conn: sqlite3.Connection) -> None:
+    with transaction(conn):
+        summary.rebuild(conn)
+
+
 def ensure_indexes(conn: sqlite3.Connection, db_path: Path | str) -> None:
-    """Re-create indexes a crashed bulk load left dropped (unless a bulk load is running)."""
-    if not missing_indexes(conn) and not missing_extra_indexes(conn):
+    """Re-create the indexes and the summary a crashed bulk load left dropped (unless a
+    bulk load is running)."""
+    if not missing_indexes(conn) and not missing_extra_indexes(conn) and not summary_stale(conn):
         return
     lock = _lock(db_path)
     try:
@@ -106,13 +124,16 @@ def ensure_indexes(conn: sqlite3.Connection, db_path: Path | str) -> None:
     try:
         create_indexes(conn, missing_indexes(conn))
         _recreate(conn, {n: _extra_index_sql(n) for n in missing_extra_indexes(conn)})
+        if summary_stale(conn):
+            rebuild_summary(conn)
     finally:
         lock.release()
 
 
 @contextmanager
 def bulk_load(conn: sqlite3.Connection, db_path: Path | str, expected_rows: int) -> Iterator[bool]:
-    """Drop secondary indexes for a large load; yields whether it did."""
+    """Drop secondary indexes and the summary's triggers for a large load; yields
+    whether it did."""
     existing = conn.execute("SELECT coalesce(max(rowid), 0) FROM installs").fetchone()[0]
     if expected_rows < MIN_BULK_ROWS or expected_rows < 2 * existing:
         yield False
@@ -128,11 +149,14 @@ def bulk_load(conn: sqlite3.Connection, db_path: Path | str, expected_rows: int)
             definitions = secondary_indexes(conn)
             for name in definitions:
                 conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+            summary.drop_triggers(conn)
         try:
             yield True
         finally:
             _recreate(conn, definitions)
             create_indexes(conn, missing_indexes(conn))
             _recreate(conn, {n: _extra_index_sql(n) for n in missing_extra_indexes(conn)})
+            if summary_stale(conn):
+                rebuild_summary(conn)
     finally:
         lock.release()

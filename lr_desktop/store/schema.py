@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # imported when a migration runs: opening a current database 
 
 from lr_desktop.errors import UserFixableError
 from lr_desktop.model import ATTRIBUTION_COLUMNS
+from lr_desktop.store import summary
 from lr_desktop.store.tx import transaction
 
 # Columns the events table can sort or filter on; each gets an index.
@@ -206,6 +207,12 @@ def _v8_fewer_record_indexes(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_ct_records_page")
 
 
+def _v9_summary(db: sqlite_utils.Database) -> None:
+    """The Overview's counts from small tables kept by triggers (store/summary.py), built
+    here from the rows already there: at 10,000,000 users the range counts took 1.1 s."""
+    summary.rebuild(db.conn)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -215,8 +222,10 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v6_verify_tables,
     _v7_run_states,
     _v8_fewer_record_indexes,
+    _v9_summary,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+SUMMARY_VERSION = MIGRATIONS.index(_v9_summary) + 1  # the summary's tables exist from here
 
 
 class SchemaTooNew(sqlite3.DatabaseError, UserFixableError):
