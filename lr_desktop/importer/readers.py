@@ -245,7 +245,7 @@ def _csv_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tuple
                 RowProblem("it repeats the header row (were two files joined?)"),
             )
             continue
-        record = dict(zip(names, row, strict=True))
+        record = dict(zip(names, row))  # noqa: B905 - len(row) == width here
         if twins:
             twin_problem = _twin_problem(record, twins)
             if twin_problem:
