@@ -94,25 +94,15 @@ class _FastMapper:
         if platform is None:
             return None
         latest = self.latest
-        installed_at = clean[_INSTALLED]
-        if installed_at is not None:
-            installed_at = _timestamp(installed_at, latest)
-        if installed_at is None:
-            return None
-        attributed_at = clean[_ATTRIBUTED]
-        if attributed_at is not None:
-            attributed_at = _timestamp(attributed_at, latest)
-            if attributed_at is None:
+        for at in (_INSTALLED, _ATTRIBUTED, _CLICKED):
+            text = clean[at]
+            if text is not None:
+                ts = _timestamp(text, latest)
+                if ts is None:
+                    return None
+                clean[at] = ts
+            elif at == _INSTALLED or raw[at]:  # blank is not absent: the full mapping refuses it
                 return None
-        elif raw[_ATTRIBUTED]:  # blank, which is not absent: the full mapping refuses it
-            return None
-        clicked_at = clean[_CLICKED]
-        if clicked_at is not None:
-            clicked_at = _timestamp(clicked_at, latest)
-            if clicked_at is None:
-                return None
-        elif raw[_CLICKED]:
-            return None
         clevertap_id = clean[_CT]
         if clevertap_id is not None and (
             len(clevertap_id) > MAX_IDENTIFIER_CHARS or identifier_chars_problem(clevertap_id)
@@ -126,10 +116,7 @@ class _FastMapper:
                 return None
         clean[_TYPE] = attribution_type
         clean[_PLATFORM] = platform
-        clean[_INSTALLED] = installed_at
         clean[_NETWORK] = ad_network
-        clean[_ATTRIBUTED] = attributed_at
-        clean[_CLICKED] = clicked_at
         return _build(clean)
 
 
