@@ -45,6 +45,7 @@ __all__ = [
     "REQUIRED_FIELDS",
     "RowProblem",
     "attribution_from_record",
+    "kind_and_network",
     "parse_timestamp",
 ]
 
@@ -332,20 +333,7 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
         if kind.__class__ is str and kind.isascii()
         else _text("attribution_type", kind)
     )
-    if kind is not None:
-        attribution_type = _TYPES.get(kind.upper())
-        if attribution_type is None:
-            raise RowProblem(f"attribution_type '{_show(kind)}' is not ORGANIC or INORGANIC")
-    elif source is not None:
-        attribution_type = _TYPES.get(source.upper(), INORGANIC)
-        if ad_network is None and source.upper() not in _TYPES:
-            ad_network = source  # META, GOOGLE, ...: the source is the network
-    elif ad_network is not None:
-        attribution_type = ORGANIC if ad_network.upper() == ORGANIC else INORGANIC
-    else:
-        raise RowProblem("attribution_type is missing (expected ORGANIC or INORGANIC)")
-    if ad_network is not None and ad_network.upper() == ORGANIC:
-        ad_network = None  # the Data API's ad_channel "ORGANIC" is no network
+    attribution_type, ad_network = kind_and_network(kind, source, ad_network)
 
     platform = get("platform")
     if platform is None or platform == "":
@@ -411,6 +399,27 @@ def attribution_from_record(raw: Mapping[str, Any]) -> Attribution:
     kw["store_click_at"] = clicked
     kw["attribution_source"] = source
     return _new_attribution(kw)
+
+
+def kind_and_network(
+    kind: str | None, source: str | None, ad_network: str | None
+) -> tuple[str, str | None]:
+    """The attribution type and ad network from the three (stripped) columns that say it."""
+    if kind is not None:
+        attribution_type = _TYPES.get(kind.upper())
+        if attribution_type is None:
+            raise RowProblem(f"attribution_type '{_show(kind)}' is not ORGANIC or INORGANIC")
+    elif source is not None:
+        attribution_type = _TYPES.get(source.upper(), INORGANIC)
+        if ad_network is None and source.upper() not in _TYPES:
+            ad_network = source  # META, GOOGLE, ...: the source is the network
+    elif ad_network is not None:
+        attribution_type = ORGANIC if ad_network.upper() == ORGANIC else INORGANIC
+    else:
+        raise RowProblem("attribution_type is missing (expected ORGANIC or INORGANIC)")
+    if ad_network is not None and ad_network.upper() == ORGANIC:
+        ad_network = None  # the Data API's ad_channel "ORGANIC" is no network
+    return attribution_type, ad_network
 
 
 def _device_platform(raw: Mapping[str, Any]) -> Any:

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from lr_desktop.fieldmap import FIELD_ALIASES, REQUIRED_FIELDS, RowProblem
+from lr_desktop.fieldmap import FIELD_ALIASES, REQUIRED_FIELDS, RowProblem, attribution_from_record
 from lr_desktop.importer import inputs
+from lr_desktop.importer.csvmap import Mapper, compile_mapper
 
 MAX_FIELD = 1_048_576  # characters in one CSV field, line or JSON record
 _CHUNK = 65_536
@@ -51,6 +52,7 @@ class RecordStream:
         self.raw = raw
         self.warnings: list[str] = []
         self.records: Iterator[tuple[int, Record]] = iter(())
+        self.map_record: Mapper = attribution_from_record  # a CSV's, once its header is read
 
     def bytes_read(self) -> int:
         try:
@@ -204,6 +206,7 @@ def _csv_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tuple
     stream.warnings.extend(inputs.unknown_columns(names))
     width = len(names)
     twins = _rename_duplicates(names, stream)
+    stream.map_record = compile_mapper(names)
 
     reader = csv.reader(lines, delimiter=delimiter)
     number = 1
@@ -242,7 +245,7 @@ def _csv_records(text: io.TextIOWrapper, stream: RecordStream) -> Iterator[tuple
                 RowProblem("it repeats the header row (were two files joined?)"),
             )
             continue
-        record = dict(zip(names, row, strict=True))
+        record = dict(zip(names, row))  # noqa: B905 - len(row) == width here
         if twins:
             twin_problem = _twin_problem(record, twins)
             if twin_problem:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from lr_desktop import csvsafe, fieldrules
 from lr_desktop.errors import explain
-from lr_desktop.fieldmap import RowProblem, attribution_from_record
+from lr_desktop.fieldmap import RowProblem
 from lr_desktop.importer import lock as import_lock
 from lr_desktop.importer.readers import UNITS, RecordStream, Unusable, open_records
 from lr_desktop.model import Attribution
@@ -298,7 +298,7 @@ class _FileImport:
             try:
                 if isinstance(record, RowProblem):
                     raise record
-                item = attribution_from_record(record)
+                item = stream.map_record(record)  # the CSV's own, compiled from its header
             except RowProblem as problem:
                 self._reject(number, record, problem.reason)
             else:
