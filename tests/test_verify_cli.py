@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,6 +93,14 @@ def test_verify_json_reports_the_seeded_scenario_user_by_user(
     assert "Missing in CleverTap" in text
 
 
+def _pages_held(db_path: Path) -> int:
+    conn = connect(db_path, readonly=True)
+    try:
+        return int(conn.execute("SELECT count(*) FROM ct_pages").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def test_a_killed_verify_resumes_from_its_last_committed_page(
     db_path: Path, emu: CleverTapEmulator, env: dict[str, str]
 ) -> None:
@@ -106,8 +115,12 @@ def test_a_killed_verify_resumes_from_its_last_committed_page(
     )
 
     def kill_on_fourth_page(n: int) -> None:
-        # page 3 is asked for before page 2 is committed (prefetch); page 1 surely is
+        # page 3 is asked for before page 2 is committed (prefetch), and pages are
+        # committed on the check's writer thread: kill once two of them are held
         if n == 4:
+            deadline = time.monotonic() + 30
+            while _pages_held(db_path) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)  # the writer commits in the other process: poll the file
             os.kill(proc.pid, signal.SIGKILL)
 
     emu.reads.page_hook = kill_on_fourth_page
