@@ -185,6 +185,10 @@ def _judge(user: dict[str, Any], n: int, exact: int, delivered_before: float) ->
 
 
 JUDGE_CHUNK = 5000  # attribution users judged together
+_INSERT_VERDICT = (
+    "INSERT INTO ct_verdicts (check_id, user_id, lr_event_id, verdict, copies, fields, "
+    "note) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _judge_chunk(
@@ -227,11 +231,7 @@ def _judge_chunk(
              json.dumps(fields) if fields else None, extra)
         )  # fmt: skip
         settle_user(conn, user, verdict, exact, now, note, settled, "attribution")
-    conn.executemany(
-        "INSERT INTO ct_verdicts (check_id, user_id, lr_event_id, verdict, copies, fields, "
-        "note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    conn.executemany(_INSERT_VERDICT, rows)
 
 
 def judge_attribution(
@@ -288,9 +288,5 @@ def judge_attribution(
         delta["unknown_here"] += 1
         extra = json.dumps({"mode": "attribution", "clevertap_id": oid})
         rows.append((check_id, None, None, "unknown_here", n, None, extra))
-    conn.executemany(
-        "INSERT INTO ct_verdicts (check_id, user_id, lr_event_id, verdict, copies, fields, "
-        "note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    conn.executemany(_INSERT_VERDICT, rows)
     return delta, settled

@@ -98,8 +98,9 @@ _ORGANIC = "upper(attribution_type) = 'ORGANIC'"
 _IN_RANGE = "installed_at >= :lo AND installed_at < :hi"
 # Per user (into the temp table ct_judge): copies, copies of its current lr_event_id,
 # whether its one copy is exactly the record this app sends (SQLite builds that record's
-# evtData, payloads_sql, for rows where it is sure to build Python's) and whether nothing about the user needs
-# settling. The common case, "present once" and delivered, is then written by SQL alone.
+# evtData, payloads_sql, for rows where it is sure to build Python's) and whether nothing
+# about the user needs settling. The common case, "present once" and delivered, is then
+# written by SQL alone.
 # The users are those installed in the range, then (a second statement) those outside it
 # that a record matched: one index probe each, not a list of every matched user.
 _JUDGE_SQL = (
@@ -115,10 +116,13 @@ _JUDGE_SQL = (
     "FROM installs WHERE {users}) AS u "
     "LEFT JOIN ct_records AS r ON r.check_id = :c AND r.matched = u.user_id GROUP BY u.rowid"
 )
-_USERS = (
-    _IN_RANGE,
-    f"NOT ({_IN_RANGE}) AND EXISTS "
-    "(SELECT 1 FROM ct_records WHERE check_id = :c AND matched = installs.user_id)",
+_JUDGE_STATEMENTS = tuple(
+    _JUDGE_SQL.replace("{users}", users)
+    for users in (
+        _IN_RANGE,
+        f"NOT ({_IN_RANGE}) AND EXISTS "
+        "(SELECT 1 FROM ct_records WHERE check_id = :c AND matched = installs.user_id)",
+    )
 )
 _PLAIN_PRESENT = "j.n = 1 AND j.same AND j.quiet"
 
@@ -139,8 +143,8 @@ def _judge_in_sql(
         "organic_event": cfg.organic_event,
         "inorganic_event": cfg.inorganic_event,
     }
-    for users in _USERS:
-        conn.execute(_JUDGE_SQL.replace("{users}", users), params)
+    for statement in _JUDGE_STATEMENTS:
+        conn.execute(statement, params)
     return conn.execute(
         "INSERT INTO ct_verdicts (check_id, user_id, lr_event_id, verdict, copies) "
         "SELECT ?, i.user_id, i.event_id, 'present', 1 FROM ct_judge AS j "
